@@ -1,0 +1,55 @@
+"""What can go wrong in the archive layer: bad deposits, missing objects, unreachable stores."""
+
+from __future__ import annotations
+
+from kho.errors import KhoError
+
+__all__ = [
+    "ArchiveError",
+    "InvalidKey",
+    "InvalidMetadata",
+    "ObjectExists",
+    "ObjectNotFound",
+    "ObjectProtected",
+    "StoreUnavailable",
+]
+
+
+class ArchiveError(KhoError):
+    pass
+
+
+class InvalidMetadata(ArchiveError):
+    problem_type = "invalid-metadata"
+    title = "Invalid metadata"
+
+
+class ObjectNotFound(ArchiveError):
+    problem_type = "not-found"
+    title = "Not found"
+
+
+class ObjectExists(ArchiveError):
+    """A create-only write found the key taken (the other writer won)."""
+
+    problem_type = "conflict"
+    title = "Already exists"
+
+
+class InvalidKey(ArchiveError):
+    """An object key that could escape the store's namespace (`..`, absolute, odd characters)."""
+
+    problem_type = "invalid-key"
+    title = "Invalid object key"
+
+
+class StoreUnavailable(ArchiveError):
+    problem_type = "backend-unavailable"
+    title = "Object store unavailable"
+
+
+class ObjectProtected(ArchiveError):
+    """The object is under write-once retention or a legal hold and cannot be removed."""
+
+    problem_type = "object-protected"
+    title = "Protected by retention"

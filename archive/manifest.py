@@ -1,0 +1,218 @@
+"""The versioned JSON manifest of an archival package: what Kho knows about one signed result.
+
+A manifest is immutable; every change (a new validation, a revocation, a legal hold) is a
+new version written beside the old ones, so the history of a record is its manifests. The
+record's status is not stored: it is computed from the dates and events whenever it is read
+(archive/status.py).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kho.archive.record import DepositMetadata, Subject
+
+__all__ = [
+    "SCHEMA",
+    "Actor",
+    "EventType",
+    "ExtractionInfo",
+    "FileInfo",
+    "Manifest",
+    "Origin",
+    "Provenance",
+    "Retention",
+    "SignatureSummary",
+    "StatusEvent",
+    "ValidationEntry",
+]
+
+SCHEMA: Final = "kho.manifest/1"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Origin(StrEnum):
+    born_digital = "born_digital"
+    digitized = "digitized"
+
+
+class FileInfo(_Frozen):
+    sha256: str
+    size: int
+    media_type: str
+    filename: str
+    pages: int
+
+
+class ExtractionInfo(_Frozen):
+    text_sha256: str
+    chars: int
+    language: str | None = None
+    ocr_used: bool = False
+    pages_needing_ocr: tuple[int, ...] = ()
+    extractor: str
+
+
+class SignatureSummary(_Frozen):
+    """CONTRACT.md's `signature`: the worst indication, signer and time of the last signature."""
+
+    indication: str | None = None
+    subindication: str | None = None
+    signer: str | None = None
+    signed_at: datetime | None = None
+
+
+class ValidationEntry(_Frozen):
+    """One signature validation; every one is kept, the report itself in the package."""
+
+    validated_at: datetime
+    moment: datetime | None = None
+    indication: str | None = None
+    subindication: str | None = None
+    report_key: str
+
+
+class Retention(_Frozen):
+    rule: str
+    period_years: int | None = None  # None: permanent
+    retain_until: date | None = None  # None: permanent
+    holds: tuple[str, ...] = ()
+
+
+class Actor(_Frozen):
+    """Who did something: an agency's API key, a person, or the system itself."""
+
+    agency: str | None = None
+    key_id: str | None = None
+    user: str | None = None
+
+    def label(self) -> str:
+        return self.user or self.key_id or self.agency or "system"
+
+
+class EventType(StrEnum):
+    revoked = "revoked"
+    superseded = "superseded"
+    disposed = "disposed"
+
+
+class StatusEvent(_Frozen):
+    type: EventType
+    at: datetime
+    by: Actor
+    reason: str | None = None
+    superseded_by: str | None = None
+
+
+class Provenance(_Frozen):
+    deposited_at: datetime
+    deposited_by: Actor
+    source_system: str | None = None
+
+
+class Manifest(_Frozen):
+    schema_: Literal["kho.manifest/1"] = Field(default=SCHEMA, alias="schema")
+    version: int = Field(ge=1)
+    recorded_at: datetime
+    recorded_by: Actor
+    change: str
+
+    record_id: str
+    issuer_code: str
+    result_code: str
+    dossier_code: str | None
+    procedure_code: str
+    procedure_name: str
+    result_type: str
+    subjects: tuple[Subject, ...]
+    issued_on: date
+    valid_from: date
+    valid_until: date | None
+    validity_scope: str | None
+    supersedes: str | None
+    origin: Origin = Origin.born_digital
+
+    file: FileInfo
+    extraction: ExtractionInfo
+    signature: SignatureSummary
+    validations: tuple[ValidationEntry, ...] = ()
+    retention: Retention
+    events: tuple[StatusEvent, ...] = ()
+    provenance: Provenance
+    warnings: tuple[str, ...] = ()
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @classmethod
+    def first(
+        cls,
+        *,
+        record_id: str,
+        metadata: DepositMetadata,
+        file: FileInfo,
+        extraction: ExtractionInfo,
+        signature: SignatureSummary,
+        validation: ValidationEntry | None,
+        retention: Retention,
+        deposited_at: datetime,
+        deposited_by: Actor,
+        warnings: list[str],
+    ) -> Manifest:
+        return cls(
+            version=1,
+            recorded_at=deposited_at,
+            recorded_by=deposited_by,
+            change="deposit",
+            record_id=record_id,
+            issuer_code=metadata.issuer_code,
+            result_code=metadata.result_code,
+            dossier_code=metadata.dossier_code,
+            procedure_code=metadata.procedure_code,
+            procedure_name=metadata.procedure_name,
+            result_type=metadata.result_type,
+            subjects=metadata.subjects,
+            issued_on=metadata.issued_on,
+            valid_from=metadata.effective_valid_from,
+            valid_until=metadata.valid_until,
+            validity_scope=metadata.validity_scope,
+            supersedes=metadata.supersedes,
+            file=file,
+            extraction=extraction,
+            signature=signature,
+            validations=(validation,) if validation else (),
+            retention=retention,
+            provenance=Provenance(
+                deposited_at=deposited_at,
+                deposited_by=deposited_by,
+                source_system=metadata.source_system,
+            ),
+            warnings=tuple(warnings),
+        )
+
+    def next(self, *, at: datetime, by: Actor, change: str, **updates: Any) -> Manifest:
+        """The next version, with `updates` applied (validated like any manifest)."""
+        data = self.model_dump(by_alias=True)
+        data.update(updates)
+        data.update(version=self.version + 1, recorded_at=at, recorded_by=by, change=change)
+        return Manifest.model_validate(data)
+
+    def event(self, kind: EventType) -> StatusEvent | None:
+        """The first event of this kind (a record is revoked or superseded once)."""
+        return next((e for e in self.events if e.type is kind), None)
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(
+            self.model_dump(mode="json", by_alias=True), ensure_ascii=False, sort_keys=True
+        ).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Manifest:
+        return cls.model_validate_json(data)

@@ -1,0 +1,189 @@
+"""Archival packages in the object store: where each part of a record lives, and how it is
+written so that a crash never shows a partial record.
+
+Layout (all keys relative to the store):
+  originals/<sha[:2]>/<sha256>                the signed bytes, content-addressed
+  records/<record_id>/manifest/v<NNNNNN>.json the manifest versions (create-only)
+  records/<record_id>/text.json               extracted text per page (for reindex)
+  records/<record_id>/validations/<ULID>.json  every signature validation report
+  claims/<h[:2]>/<h>/<NNNN>.json              (issuer_code, result_code) → record_id; the
+                                              record exists once its claim does; a result
+                                              superseded under the same code gets the next
+                                              number, the highest is the current one
+  outbox/<record_id>.json                     records whose index update is pending
+
+A deposit writes original, text, report, manifest and outbox entry first and the claim
+last: a crash before the claim leaves only unreferenced objects, invisible to every reader
+and to `kho reindex`, which walks the claims.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+
+from ulid import ULID
+
+from kho.archive.errors import ObjectExists, ObjectNotFound
+from kho.archive.manifest import Manifest
+from kho.archive.store import ObjectStore
+
+__all__ = ["Claim", "Packages", "claim_hash"]
+
+
+def claim_hash(issuer_code: str, result_code: str) -> str:
+    return hashlib.sha256(f"{issuer_code}\x00{result_code}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Claim:
+    issuer_code: str
+    result_code: str
+    record_id: str
+    sha256: str
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.__dict__, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+
+
+class Packages:
+    """Reads and writes the parts of archival packages through an ObjectStore."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    # -- originals -------------------------------------------------------------------------
+
+    @staticmethod
+    def original_key(sha256: str) -> str:
+        return f"originals/{sha256[:2]}/{sha256}"
+
+    def put_original(self, sha256: str, data: bytes | BinaryIO) -> None:
+        # Content-addressed: if the name exists, it holds these same bytes.
+        with contextlib.suppress(ObjectExists):
+            self.store.put(self.original_key(sha256), data, create_only=True)
+
+    def stream_original(
+        self, sha256: str, *, start: int = 0, length: int | None = None
+    ) -> Iterator[bytes]:
+        return self.store.stream(self.original_key(sha256), start=start, length=length)
+
+    # -- manifests -------------------------------------------------------------------------
+
+    @staticmethod
+    def _manifest_prefix(record_id: str) -> str:
+        return f"records/{record_id}/manifest/"
+
+    def write_manifest(self, manifest: Manifest) -> None:
+        """Write a new manifest version; ObjectExists if that version was written meanwhile
+        (the caller re-reads the latest and tries again)."""
+        key = f"{self._manifest_prefix(manifest.record_id)}v{manifest.version:06d}.json"
+        self.store.put(key, manifest.to_bytes(), create_only=True)
+
+    def manifest_versions(self, record_id: str) -> list[str]:
+        return sorted(self.store.list(self._manifest_prefix(record_id)))
+
+    def latest_manifest(self, record_id: str) -> Manifest:
+        versions = self.manifest_versions(record_id)
+        if not versions:
+            raise ObjectNotFound(f"record {record_id} not found")
+        return Manifest.from_bytes(self.store.get(versions[-1]))
+
+    def manifest_history(self, record_id: str) -> list[Manifest]:
+        return [Manifest.from_bytes(self.store.get(k)) for k in self.manifest_versions(record_id)]
+
+    # -- text and validation reports -------------------------------------------------------
+
+    def put_text(self, record_id: str, page_texts: tuple[str, ...]) -> None:
+        self.store.put(f"records/{record_id}/text.json", _json({"pages": list(page_texts)}))
+
+    def get_text(self, record_id: str) -> tuple[str, ...]:
+        data = json.loads(self.store.get(f"records/{record_id}/text.json"))
+        return tuple(str(p) for p in data.get("pages", []))
+
+    def put_validation(self, record_id: str, report: dict[str, Any]) -> str:
+        """Keep a validation report (with its evidence); every one is kept, named by time."""
+        key = f"records/{record_id}/validations/{ULID()}.json"
+        self.store.put(key, _json(report), create_only=True)
+        return key
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.store.get(key))
+
+    # -- claims ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _claim_prefix(issuer_code: str, result_code: str) -> str:
+        h = claim_hash(issuer_code, result_code)
+        return f"claims/{h[:2]}/{h}/"
+
+    def find_claim(self, issuer_code: str, result_code: str) -> Claim | None:
+        """The current claim on a result code: the record deposited under it last."""
+        keys = sorted(self.store.list(self._claim_prefix(issuer_code, result_code)))
+        for key in reversed(keys):
+            try:
+                return Claim(**json.loads(self.store.get(key)))
+            except ObjectNotFound:
+                continue
+        return None
+
+    def write_claim(self, claim: Claim, *, generation: int = 1) -> None:
+        """Make the record visible (create-only): ObjectExists when another deposit took
+        this generation of the result code first."""
+        prefix = self._claim_prefix(claim.issuer_code, claim.result_code)
+        self.store.put(f"{prefix}{generation:04d}.json", claim.to_bytes(), create_only=True)
+
+    def claim_generation(self, issuer_code: str, result_code: str) -> int:
+        """How many records have been deposited under this result code."""
+        return sum(1 for _ in self.store.list(self._claim_prefix(issuer_code, result_code)))
+
+    def claims(self) -> Iterator[Claim]:
+        for key in self.store.list("claims/"):
+            try:
+                yield Claim(**json.loads(self.store.get(key)))
+            except ObjectNotFound:
+                continue
+
+    def record_ids(self) -> Iterator[str]:
+        for claim in self.claims():
+            yield claim.record_id
+
+    def is_claimed(self, record_id: str, issuer_code: str, result_code: str) -> bool:
+        prefix = self._claim_prefix(issuer_code, result_code)
+        for key in self.store.list(prefix):
+            try:
+                if json.loads(self.store.get(key)).get("record_id") == record_id:
+                    return True
+            except ObjectNotFound:
+                continue
+        return False
+
+    # -- outbox ----------------------------------------------------------------------------
+
+    def add_outbox(self, record_id: str, at: datetime) -> None:
+        self.store.put(f"outbox/{record_id}.json", _json({"record_id": record_id, "at": at}))
+
+    def remove_outbox(self, record_id: str) -> None:
+        self.store.delete(f"outbox/{record_id}.json")
+
+    def outbox(self) -> Iterator[tuple[str, datetime]]:
+        for key in self.store.list("outbox/"):
+            try:
+                data = json.loads(self.store.get(key))
+                yield str(data["record_id"]), datetime.fromisoformat(str(data["at"]))
+            except (ObjectNotFound, KeyError, ValueError):
+                continue
+
+    @staticmethod
+    def abandoned(at: datetime, now: datetime, *, after: timedelta = timedelta(hours=1)) -> bool:
+        """An outbox entry with no claim is a deposit that never completed once it is old."""
+        return now - at.astimezone(UTC) > after

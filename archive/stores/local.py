@@ -1,0 +1,238 @@
+"""The embedded default's object store: a local folder, written atomically and durably.
+
+A write goes to a temporary file in the target folder, is fsynced, then renamed (or, for a
+create-only write, hard-linked, which fails atomically if the name is taken), and the folder
+is fsynced. A crash therefore leaves the old object or the new one, never a mix; stray
+temporary files (names starting with '.tmp-') are ignored and swept at start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat as stat_module
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from kho.archive.errors import ObjectExists, ObjectNotFound, ObjectProtected, StoreUnavailable
+from kho.archive.store import ObjectInfo, check_key
+
+__all__ = ["LocalObjectStore"]
+
+_TMP = ".tmp-"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalObjectStore:
+    """Objects as files under `root`; keys map to relative paths checked by check_key."""
+
+    name = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create the archive folder {self.root}: {exc}") from None
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*check_key(key).split("/"))
+
+    def _make_parents(self, path: Path) -> None:
+        missing: list[Path] = []
+        parent = path.parent
+        while not parent.exists():
+            missing.append(parent)
+            parent = parent.parent
+        if not missing:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A new folder is durable only once its own parent's entry is on disk.
+        for folder in reversed(missing):
+            _fsync_dir(folder.parent)
+
+    def put(
+        self,
+        key: str,
+        data: bytes | BinaryIO,
+        *,
+        create_only: bool = False,
+        retain_until: datetime | None = None,
+    ) -> ObjectInfo:
+        path = self._path(key)
+        try:
+            self._make_parents(path)
+            if create_only and path.exists():
+                raise ObjectExists(f"{key} already exists")
+            tmp = path.with_name(f"{_TMP}{secrets.token_hex(8)}-{path.name}")
+            size = 0
+            try:
+                with tmp.open("xb") as out:
+                    if isinstance(data, bytes | bytearray | memoryview):
+                        out.write(data)
+                        size = len(data)
+                    else:
+                        while chunk := data.read(1024 * 1024):
+                            out.write(chunk)
+                            size += len(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+                if retain_until is not None:
+                    # Read-only is the most a plain folder can say about write-once.
+                    tmp.chmod(stat_module.S_IRUSR | stat_module.S_IRGRP)
+                if create_only:
+                    try:
+                        os.link(tmp, path)
+                    except FileExistsError:
+                        raise ObjectExists(f"{key} already exists") from None
+                    finally:
+                        tmp.unlink(missing_ok=True)
+                else:
+                    tmp.replace(path)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            _fsync_dir(path.parent)
+        except (ObjectExists, ObjectNotFound):
+            raise
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot write {key}: {exc.strerror or exc}") from None
+        return ObjectInfo(key=key, size=size, modified=datetime.now(UTC))
+
+    def get(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{key} not found") from None
+        except IsADirectoryError:
+            raise ObjectNotFound(f"{key} not found") from None
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read {key}: {exc.strerror or exc}") from None
+
+    def stream(
+        self, key: str, *, start: int = 0, length: int | None = None, chunk_size: int = 65536
+    ) -> Iterator[bytes]:
+        path = self._path(key)
+        try:
+            handle = path.open("rb")
+        except (FileNotFoundError, IsADirectoryError):
+            raise ObjectNotFound(f"{key} not found") from None
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read {key}: {exc.strerror or exc}") from None
+        return self._chunks(handle, start, length, chunk_size)
+
+    @staticmethod
+    def _chunks(
+        handle: BinaryIO, start: int, length: int | None, chunk_size: int
+    ) -> Iterator[bytes]:
+        with handle:
+            handle.seek(start)
+            remaining = length
+            while remaining is None or remaining > 0:
+                want = chunk_size if remaining is None else min(chunk_size, remaining)
+                chunk = handle.read(want)
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    def stat(self, key: str) -> ObjectInfo:
+        path = self._path(key)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{key} not found") from None
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read {key}: {exc.strerror or exc}") from None
+        if not stat_module.S_ISREG(st.st_mode):
+            raise ObjectNotFound(f"{key} not found")
+        return ObjectInfo(
+            key=key, size=st.st_size, modified=datetime.fromtimestamp(st.st_mtime, UTC)
+        )
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str) -> Iterator[str]:
+        # The folder part of the prefix is walked; the rest filters names.
+        folder_part, _, _ = prefix.rpartition("/")
+        base = self.root.joinpath(*check_key(folder_part).split("/")) if folder_part else self.root
+        if not base.is_dir():
+            return
+        yield from (key for key in self._walk(base, folder_part) if key.startswith(prefix))
+
+    def _walk(self, folder: Path, key_prefix: str) -> Iterator[str]:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            key = f"{key_prefix}/{entry.name}" if key_prefix else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                yield from self._walk(Path(entry.path), key)
+            elif entry.is_file(follow_symlinks=False):
+                yield key
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            if path.stat().st_mode & (stat_module.S_IWUSR | stat_module.S_IWGRP) == 0:
+                raise ObjectProtected(f"{key} is write-once")
+            path.unlink()
+            _fsync_dir(path.parent)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot delete {key}: {exc.strerror or exc}") from None
+
+    def check(self) -> None:
+        probe = self.root / f"{_TMP}probe-{secrets.token_hex(4)}"
+        try:
+            probe.write_bytes(b"ok")
+            probe.unlink()
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"the archive folder {self.root} is not writable: {exc}"
+            ) from None
+
+    def sweep_temporary(self, older_than_s: float = 3600.0) -> int:
+        """Remove temporary files left by writes a crash interrupted; returns how many.
+
+        Only old ones: a younger one may belong to a write still under way in another process.
+        """
+        removed = 0
+        cutoff = time.time() - older_than_s
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in files:
+                path = Path(dirpath, name)
+                if name.startswith(_TMP) and path.stat().st_mtime < cutoff:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                        removed += 1
+        return removed
+
+    def close(self) -> None:
+        return None
+
+    def disk_usage(self) -> int:
+        total = 0
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in files:
+                with contextlib.suppress(OSError):
+                    total += Path(dirpath, name).stat().st_size
+        return total

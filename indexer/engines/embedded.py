@@ -1,0 +1,456 @@
+"""The embedded search engine: SQLite with FTS5, in one file under KHO_DATA_DIR.
+
+Why SQLite rather than an embedded Lucene-like library (tantivy): it ships with Python, its
+transactions make every index write all-or-nothing, several processes may read and write
+one index safely (WAL; a writer waits on a busy lock instead of failing), and a rebuild is
+one transaction that readers do not see until it commits. FTS5 gives BM25 ranking; the
+Vietnamese folding is done in Python (indexer/folding.py) into parallel columns, as for
+Elasticsearch, so both engines match the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kho.archive.status import Validity
+from kho.indexer.errors import IndexUnavailable
+from kho.indexer.folding import fold, words
+from kho.indexer.highlight import hit_highlights, query_terms
+from kho.indexer.index import (
+    FACET_FIELDS,
+    Hit,
+    IndexDocument,
+    LookupQuery,
+    ResultPage,
+    SearchQuery,
+)
+
+__all__ = ["EmbeddedSearchIndex"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    rid INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL UNIQUE,
+    version INTEGER NOT NULL,
+    issuer_code TEXT NOT NULL,
+    result_code TEXT NOT NULL,
+    dossier_code TEXT,
+    procedure_code TEXT NOT NULL,
+    result_type TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_until TEXT,
+    revoked_on TEXT,
+    superseded_on TEXT,
+    disposed INTEGER NOT NULL,
+    indication TEXT,
+    deposited_at TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subjects (
+    subject_id TEXT NOT NULL,
+    rid INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, rid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS subjects_rid ON subjects (rid);
+CREATE INDEX IF NOT EXISTS docs_issued ON docs (issued_on DESC, record_id);
+CREATE INDEX IF NOT EXISTS docs_procedure ON docs (procedure_code);
+CREATE INDEX IF NOT EXISTS docs_result_type ON docs (result_type);
+CREATE INDEX IF NOT EXISTS docs_issuer ON docs (issuer_code);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    meta, body, meta_folded, body_folded,
+    tokenize = 'unicode61 remove_diacritics 0'
+);
+"""
+
+# A record's status on day :day, the same rules as archive.status.status_on.
+_STATUS_SQL = """(CASE
+    WHEN d.disposed THEN 'disposed'
+    WHEN d.revoked_on IS NOT NULL AND d.revoked_on <= :day THEN 'revoked'
+    WHEN d.superseded_on IS NOT NULL AND d.superseded_on <= :day THEN 'superseded'
+    WHEN d.valid_until IS NOT NULL AND d.valid_until < :day THEN 'expired'
+    WHEN d.valid_from > :day THEN 'not_yet_valid'
+    ELSE 'valid' END)"""
+
+_VALID_SQL = """(NOT d.disposed
+    AND (d.revoked_on IS NULL OR d.revoked_on > :day)
+    AND (d.superseded_on IS NULL OR d.superseded_on > :day)
+    AND (d.valid_until IS NULL OR d.valid_until >= :day)
+    AND d.valid_from <= :day)"""
+
+_COLUMNS = (
+    "d.rid, d.record_id, d.valid_from, d.valid_until, d.revoked_on, d.superseded_on, "
+    "d.disposed, d.record"
+)
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+class _EmbeddedRebuild:
+    def __init__(self, index: EmbeddedSearchIndex) -> None:
+        self._index = index
+        self._conn = index._connect_new()
+        self._conn.execute("BEGIN IMMEDIATE")
+        for table in ("docs", "subjects", "fts"):
+            self._conn.execute(f"DELETE FROM {table}")
+
+    def add(self, documents: Sequence[IndexDocument]) -> None:
+        for doc in documents:
+            self._index._write(self._conn, doc)
+
+    def commit(self) -> None:
+        self._conn.execute("COMMIT")
+        self._conn.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("ROLLBACK")
+        self._conn.close()
+
+
+class EmbeddedSearchIndex:
+    """The SearchIndex protocol on SQLite FTS5."""
+
+    name = "embedded"
+
+    def __init__(self, path: Path, *, busy_timeout_s: float = 10.0) -> None:
+        self.path = path
+        self._busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._connect_new()
+            conn.executescript(_SCHEMA)
+            conn.close()
+        except (OSError, sqlite3.Error) as exc:
+            raise IndexUnavailable(f"cannot open the search index {path}: {exc}") from None
+
+    # -- connections -------------------------------------------------------------------
+
+    def _connect_new(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self._busy_timeout_s,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a committed index write survives power loss, since the outbox entry that
+        # would replay it is removed right after.
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect_new()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise IndexUnavailable(
+                    f"the search index is busy ({doing}); a rebuild may be running"
+                ) from None
+            raise IndexUnavailable(f"search index error while {doing}: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise IndexUnavailable(
+                f"the search index is damaged ({exc}); run `kho reindex`"
+            ) from None
+
+    # -- writing -----------------------------------------------------------------------
+
+    def _write(self, conn: sqlite3.Connection, doc: IndexDocument) -> None:
+        row = conn.execute(
+            "SELECT rid, version FROM docs WHERE record_id = ?", (doc.record_id,)
+        ).fetchone()
+        if row is not None and row[1] > doc.version:
+            return
+        v = doc.validity
+        values = {
+            "record_id": doc.record_id,
+            "version": doc.version,
+            "issuer_code": doc.issuer_code,
+            "result_code": doc.result_code,
+            "dossier_code": doc.dossier_code,
+            "procedure_code": doc.procedure_code,
+            "result_type": doc.result_type,
+            "issued_on": doc.issued_on.isoformat(),
+            "valid_from": v.valid_from.isoformat(),
+            "valid_until": _iso(v.valid_until),
+            "revoked_on": _iso(v.revoked_on),
+            "superseded_on": _iso(v.superseded_on),
+            "disposed": int(v.disposed),
+            "indication": doc.indication,
+            "deposited_at": doc.deposited_at.isoformat(),
+            "record": json.dumps(doc.record, ensure_ascii=False, default=str),
+        }
+        if row is None:
+            names = ", ".join(values)
+            marks = ", ".join(f":{k}" for k in values)
+            rid = conn.execute(
+                f"INSERT INTO docs ({names}) VALUES ({marks})",
+                values,
+            ).lastrowid
+        else:
+            rid = row[0]
+            sets = ", ".join(f"{k} = :{k}" for k in values)
+            conn.execute(
+                f"UPDATE docs SET {sets} WHERE rid = :rid",
+                {**values, "rid": rid},
+            )
+            conn.execute("DELETE FROM subjects WHERE rid = ?", (rid,))
+            conn.execute("DELETE FROM fts WHERE rowid = ?", (rid,))
+        conn.executemany(
+            "INSERT OR IGNORE INTO subjects (subject_id, rid) VALUES (?, ?)",
+            [(sid, rid) for sid in doc.subject_ids],
+        )
+        meta = "\n".join(
+            [
+                doc.result_type,
+                doc.procedure_name,
+                " ".join(doc.subject_names),
+                doc.result_code,
+                doc.dossier_code or "",
+                doc.procedure_code,
+            ]
+        )
+        conn.execute(
+            "INSERT INTO fts (rowid, meta, body, meta_folded, body_folded) VALUES (?, ?, ?, ?, ?)",
+            (rid, meta, doc.text, fold(meta), fold(doc.text)),
+        )
+
+    def upsert(self, documents: Sequence[IndexDocument]) -> None:
+        if not documents:
+            return
+        conn = self._conn
+        with self._errors("indexing"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for doc in documents:
+                    self._write(conn, doc)
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+
+    def delete(self, record_ids: Iterable[str]) -> None:
+        conn = self._conn
+        with self._errors("deleting"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for record_id in record_ids:
+                    row = conn.execute(
+                        "SELECT rid FROM docs WHERE record_id = ?", (record_id,)
+                    ).fetchone()
+                    if row is None:
+                        continue
+                    conn.execute("DELETE FROM subjects WHERE rid = ?", (row[0],))
+                    conn.execute("DELETE FROM fts WHERE rowid = ?", (row[0],))
+                    conn.execute("DELETE FROM docs WHERE rid = ?", (row[0],))
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+
+    def rebuild(self) -> _EmbeddedRebuild:
+        with self._errors("starting a rebuild"):
+            return _EmbeddedRebuild(self)
+
+    # -- reading -----------------------------------------------------------------------
+
+    @staticmethod
+    def _hit(row: sqlite3.Row | tuple[Any, ...], score: float = 0.0) -> Hit:
+        validity = Validity(
+            valid_from=date.fromisoformat(row[2]),
+            valid_until=_date(row[3]),
+            revoked_on=_date(row[4]),
+            superseded_on=_date(row[5]),
+            disposed=bool(row[6]),
+        )
+        return Hit(record_id=row[1], record=json.loads(row[7]), validity=validity, score=score)
+
+    def get(self, record_id: str) -> Hit | None:
+        with self._errors("reading"):
+            row = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM docs d WHERE d.record_id = ?",
+                (record_id,),
+            ).fetchone()
+        return self._hit(row) if row else None
+
+    def lookup(self, query: LookupQuery) -> ResultPage:
+        where = ["s.subject_id = :subject_id"]
+        params: dict[str, Any] = {
+            "subject_id": query.subject_id,
+            "day": query.valid_on.isoformat(),
+        }
+        if query.procedure_code is not None:
+            where.append("d.procedure_code = :procedure_code")
+            params["procedure_code"] = query.procedure_code
+        if query.result_type is not None:
+            where.append("d.result_type = :result_type")
+            params["result_type"] = query.result_type
+        _allowed(where, params, "procedure_code", query.allowed_procedure_codes)
+        _allowed(where, params, "result_type", query.allowed_result_types)
+        if not query.include_invalid:
+            where.append(_VALID_SQL)
+        clause = " AND ".join(where)
+        base = f"FROM subjects s JOIN docs d ON d.rid = s.rid WHERE {clause}"
+        params["limit"] = query.page_size
+        params["offset"] = (query.page - 1) * query.page_size
+        with self._errors("looking up"):
+            total = self._conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} {base} "
+                "ORDER BY d.issued_on DESC, d.record_id LIMIT :limit OFFSET :offset",
+                params,
+            ).fetchall()
+        return ResultPage(hits=tuple(self._hit(r) for r in rows), total=total)
+
+    def search(self, query: SearchQuery) -> ResultPage:
+        terms = query_terms(query.q)
+        where: list[str] = []
+        params: dict[str, Any] = {"day": query.today.isoformat()}
+        source = "docs d"
+        if terms:
+            source = "fts JOIN docs d ON d.rid = fts.rowid"
+            where.append("fts MATCH :match")
+            params["match"] = _match_expression(query.q)
+        for name in ("procedure_code", "result_type", "issuer_code"):
+            value = getattr(query, name)
+            if value is not None:
+                where.append(f"d.{name} = :{name}")
+                params[name] = value
+        if query.subject_id is not None:
+            where.append("d.rid IN (SELECT rid FROM subjects WHERE subject_id = :subject_id)")
+            params["subject_id"] = query.subject_id
+        if query.issued_from is not None:
+            where.append("d.issued_on >= :issued_from")
+            params["issued_from"] = query.issued_from.isoformat()
+        if query.issued_to is not None:
+            where.append("d.issued_on <= :issued_to")
+            params["issued_to"] = query.issued_to.isoformat()
+        if query.status is not None:
+            where.append(f"{_STATUS_SQL} = :status")
+            params["status"] = query.status.value
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        score = "-bm25(fts, 4.0, 2.0, 2.0, 1.0)" if terms else "0.0"
+        order = "score DESC, " if terms else ""
+        params["limit"] = query.page_size
+        params["offset"] = (query.page - 1) * query.page_size
+        with self._errors("searching"):
+            conn = self._conn
+            total = conn.execute(
+                f"SELECT count(*) FROM {source} {clause}",
+                params,
+            ).fetchone()[0]
+            body = ", fts.body" if terms else ", ''"
+            rows = conn.execute(
+                f"SELECT {_COLUMNS}, {score} AS score{body} FROM {source} {clause} "
+                f"ORDER BY {order}d.issued_on DESC, d.record_id LIMIT :limit OFFSET :offset",
+                params,
+            ).fetchall()
+            facets = self._facets(conn, source, clause, params) if total else {}
+        hits = []
+        for row in rows:
+            hit = self._hit(row, score=float(row[8]))
+            hits.append(
+                Hit(
+                    record_id=hit.record_id,
+                    record=hit.record,
+                    validity=hit.validity,
+                    score=round(hit.score, 4),
+                    highlights=hit_highlights(hit.record, row[9], terms),
+                )
+            )
+        return ResultPage(hits=tuple(hits), total=total, facets=facets)
+
+    def _facets(
+        self, conn: sqlite3.Connection, source: str, clause: str, params: dict[str, Any]
+    ) -> dict[str, list[tuple[str, int]]]:
+        facets: dict[str, list[tuple[str, int]]] = {}
+        for name in FACET_FIELDS:
+            expr = _STATUS_SQL if name == "status" else f"d.{name}"
+            rows = conn.execute(
+                f"SELECT {expr} AS value, count(*) AS n FROM {source} {clause} "
+                "GROUP BY value ORDER BY n DESC, value LIMIT 20",
+                params,
+            ).fetchall()
+            facets[name] = [(str(value), int(n)) for value, n in rows]
+        return facets
+
+    def count(self) -> int:
+        with self._errors("counting"):
+            return int(self._conn.execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def check(self) -> None:
+        with self._errors("checking"):
+            self._conn.execute("SELECT 1 FROM docs LIMIT 1").fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+def _allowed(
+    where: list[str], params: dict[str, Any], name: str, allowed: frozenset[str] | None
+) -> None:
+    if allowed is None:
+        return
+    if not allowed:
+        where.append("0")
+        return
+    marks = []
+    for i, value in enumerate(sorted(allowed)):
+        params[f"{name}_allowed_{i}"] = value
+        marks.append(f":{name}_allowed_{i}")
+    where.append(f"d.{name} IN ({', '.join(marks)})")
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _match_expression(q: str) -> str:
+    """Every word required; each matches as written or folded (FTS5 query syntax)."""
+    parts = []
+    seen: set[str] = set()
+    for word in words(q):
+        lowered = word.lower()
+        if lowered in seen:
+            continue
+        seen.add(lowered)
+        parts.append(
+            f"({{meta body}} : {_quote(lowered)} OR "
+            f"{{meta_folded body_folded}} : {_quote(fold(word))})"
+        )
+    return " AND ".join(parts)

@@ -1,0 +1,3 @@
+"""Kho: an electronic records archive for the signed results of administrative procedures."""
+
+__version__ = "0.1.0"

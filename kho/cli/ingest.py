@@ -1,0 +1,230 @@
+"""`kho ingest`: deposit signed results from files, one JSON line per input on stdout."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kho.cli.main import CliContext, pass_context
+from kho.cli.progress import Progress
+from kho.errors import KhoError
+
+__all__ = ["register"]
+
+BATCH_COLUMNS = (
+    "file",
+    "issuer_code",
+    "result_code",
+    "dossier_code",
+    "procedure_code",
+    "procedure_name",
+    "result_type",
+    "subjects",
+    "issued_on",
+    "valid_from",
+    "valid_until",
+    "validity_scope",
+)
+_INVALID = {
+    "invalid-metadata",
+    "unknown-agency",
+    "unsigned-document",
+    "unsupported-media-type",
+    "too-large",
+    "unreadable-file",
+    "invalid-query",
+    "file-not-found",
+}
+
+
+class _InputProblem(KhoError):
+    problem_type = "invalid-metadata"
+    title = "Invalid input"
+
+
+class _FileMissing(KhoError):
+    problem_type = "file-not-found"
+    title = "File not found"
+
+
+def _parse_subjects(text: str) -> list[dict[str, str]]:
+    subjects = []
+    for item in text.split(";"):
+        if not item.strip():
+            continue
+        parts = item.split(":", 2)
+        if len(parts) != 3:
+            raise _InputProblem(f"subjects: {item!r} is not kind:id:name")
+        kind, sid, name = (p.strip() for p in parts)
+        subjects.append({"kind": kind, "id": sid, "name": name})
+    return subjects
+
+
+def _batch_inputs(batch: Path) -> Iterator[tuple[Path, object]]:
+    try:
+        handle = batch.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise click.UsageError(f"cannot read {batch}: {exc.strerror}") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [
+            c for c in ("file", "issuer_code", "result_code") if c not in (reader.fieldnames or [])
+        ]
+        if missing:
+            raise click.UsageError(
+                f"{batch}: the header must be {','.join(BATCH_COLUMNS)} (missing {', '.join(missing)})"
+            )
+        for row in reader:
+            extra = row.pop(None, None)  # type: ignore[call-overload]
+            path = batch.parent / (row.get("file") or "")
+            try:
+                if extra:
+                    raise _InputProblem("the row has more fields than the header")
+                meta: dict[str, Any] = {}
+                for column in BATCH_COLUMNS[1:]:
+                    value = (row.get(column) or "").strip()
+                    if not value:
+                        continue
+                    meta[column] = _parse_subjects(value) if column == "subjects" else value
+                yield path, meta
+            except _InputProblem as exc:
+                yield path, exc
+
+
+def _metadata_inputs(files: tuple[Path, ...], metadata_path: Path) -> list[tuple[Path, object]]:
+    try:
+        raw = json.loads(metadata_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.UsageError(f"--metadata {metadata_path}: not readable JSON: {exc}") from None
+    if isinstance(raw, dict):
+        if len(files) != 1:
+            raise click.UsageError(
+                f"--metadata holds one object but {len(files)} files were given; "
+                "give a list aligned with the files"
+            )
+        return [(files[0], raw)]
+    if isinstance(raw, list):
+        if len(raw) != len(files):
+            raise click.UsageError(
+                f"--metadata lists {len(raw)} objects for {len(files)} files; they must align"
+            )
+        return list(zip(files, raw, strict=True))
+    raise click.UsageError("--metadata must hold a JSON object or a list of objects")
+
+
+def _line(index: int, path: Path, meta: object, **fields: Any) -> str:
+    result_code = meta.get("result_code") if isinstance(meta, dict) else None
+    return json.dumps(
+        {
+            "index": index,
+            "file": str(path),
+            "result_code": result_code if isinstance(result_code, str) else None,
+            **fields,
+        },
+        ensure_ascii=False,
+    )
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--metadata",
+    "metadata_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="META.json: one object (one file) or a list aligned with the files.",
+)
+@click.option(
+    "--batch",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A CSV with one row per file: " + ",".join(BATCH_COLUMNS) + " (subjects as "
+    "kind:id:name joined by ';'; files relative to the CSV).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@pass_context
+def ingest(
+    state: CliContext,
+    files: tuple[Path, ...],
+    metadata_path: Path | None,
+    batch: Path | None,
+    quiet: bool,
+) -> int:
+    """Deposit signed results (nộp lưu kết quả đã ký số).
+
+    Prints one JSON line per input, in order, once that record is durable:
+    {"index", "file", "result_code", "outcome", "record_id", "problem"} with outcome
+    created | existing | conflict | invalid | failed. Goes on past a bad input; exits 0 if
+    every outcome is created or existing, else 1.
+    """
+    if batch is not None and (files or metadata_path is not None):
+        raise click.UsageError("give either FILE... --metadata META.json, or --batch FILE.csv")
+    if batch is not None:
+        inputs: list[tuple[Path, object]] = list(_batch_inputs(batch))
+    elif files and metadata_path is not None:
+        inputs = _metadata_inputs(files, metadata_path)
+    else:
+        raise click.UsageError("give FILE... --metadata META.json, or --batch FILE.csv")
+
+    services = state.services
+    access = state.access()
+    limit = services.settings.max_upload_bytes
+    progress = Progress("ingest", len(inputs), quiet=quiet)
+    all_ok = True
+    for index, (path, meta) in enumerate(inputs):
+        try:
+            if isinstance(meta, KhoError):
+                raise meta
+            try:
+                size = path.stat().st_size
+                if size > limit:
+                    from kho.services.errors import PayloadTooLarge
+
+                    raise PayloadTooLarge(
+                        f"{path} is {size} bytes; the limit is {services.settings.max_upload_mb} MB"
+                    )
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise _FileMissing(f"{path}: no such file") from None
+            except IsADirectoryError:
+                raise _FileMissing(f"{path} is a folder") from None
+            except PermissionError:
+                raise _FileMissing(f"{path}: permission denied") from None
+            outcome = services.deposit.deposit(data, path.name, meta, access)
+            line = _line(
+                index,
+                path,
+                meta,
+                outcome=outcome.outcome,
+                record_id=outcome.record["record_id"],
+                problem=None,
+            )
+        except KhoError as exc:
+            all_ok = False
+            if exc.problem_type == "conflict":
+                kind = "conflict"
+            elif exc.problem_type in _INVALID:
+                kind = "invalid"
+            else:
+                kind = "failed"
+            line = _line(
+                index,
+                path,
+                meta,
+                outcome=kind,
+                record_id=exc.extra.get("record_id") if kind == "conflict" else None,
+                problem=exc.problem(),
+            )
+        click.echo(line)
+        sys.stdout.flush()
+        progress.step()
+    progress.finish()
+    return 0 if all_ok else 1
+
+
+def register(group: click.Group) -> None:
+    group.add_command(ingest)

@@ -1,0 +1,69 @@
+"""The running server: the API and the web pages in one ASGI app, plus the outbox worker
+that indexes deposits the index missed while it was down."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from kho.api.app import create_api
+from kho.errors import KhoError
+from kho.services import Services
+from kho.web.routes import STATIC_DIR
+from kho.web.routes import router as web_router
+
+__all__ = ["OutboxWorker", "create_app"]
+
+log = logging.getLogger("kho.server")
+
+
+class OutboxWorker:
+    """Drains the outbox every few seconds, so index outages heal by themselves."""
+
+    def __init__(self, services: Services, interval_s: float = 5.0) -> None:
+        self.services = services
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kho-outbox", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                done = self.services.indexing.drain_outbox()
+                if done:
+                    log.info("indexed %d pending record(s)", done)
+            except KhoError as exc:
+                log.warning("outbox: %s", exc.detail)
+            except Exception as exc:  # keep the worker alive; one line in the log
+                log.error("outbox: %s: %s", type(exc).__name__, exc)
+            self._stop.wait(self.interval_s)
+
+
+def create_app(services: Services, *, outbox_worker: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = OutboxWorker(services) if outbox_worker else None
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+
+    app = create_api(services, lifespan=lifespan)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    return app

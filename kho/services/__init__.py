@@ -1,0 +1,55 @@
+"""The services: Kho's domain logic, shared by the API, the web UI and the CLI.
+
+They know nothing of HTTP. `Services` bundles one instance of each over one set of backends;
+kho/wiring.py builds it from the settings.
+"""
+
+from __future__ import annotations
+
+from kho.services.audit import AuditService
+from kho.services.base import Access, Backends
+from kho.services.deposit import DepositOutcome, DepositService
+from kho.services.fixity import FixityReport, FixityService
+from kho.services.health import HealthService
+from kho.services.indexing import IndexingService
+from kho.services.keys import SCOPES, ApiKey, KeyService
+from kho.services.lifecycle import LifecycleService
+from kho.services.lookup import LookupService, Page, SearchService
+from kho.services.records import Content, RecordService
+from kho.services.verify import VerifyService
+
+__all__ = [
+    "SCOPES",
+    "Access",
+    "ApiKey",
+    "Backends",
+    "Content",
+    "DepositOutcome",
+    "FixityReport",
+    "Page",
+    "Services",
+]
+
+
+class Services:
+    """One of each service over the same backends."""
+
+    def __init__(self, backends: Backends, *, agencies: frozenset[str] | None = None) -> None:
+        self.backends = backends
+        self.settings = backends.settings
+        self.audit = AuditService(backends)
+        self.indexing = IndexingService(backends)
+        self.verify = VerifyService(backends, self.audit, self.indexing)
+        self.lifecycle = LifecycleService(backends, self.audit, self.indexing)
+        self.deposit = DepositService(
+            backends, self.audit, self.indexing, self.verify, self.lifecycle, agencies
+        )
+        self.records = RecordService(backends, self.audit)
+        self.lookup = LookupService(backends, self.audit)
+        self.search = SearchService(backends, self.audit)
+        self.fixity = FixityService(backends, self.audit)
+        self.keys = KeyService(backends, self.audit)
+        self.health = HealthService(backends)
+
+    def close(self) -> None:
+        self.backends.close()

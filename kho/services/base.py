@@ -1,0 +1,60 @@
+"""What every service is built on: the backends, the clock and who is asking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from kho.archive.audit import AuditTrail
+from kho.archive.manifest import Actor
+from kho.archive.package import Packages
+from kho.archive.store import ObjectStore
+from kho.indexer.extract import Extractor
+from kho.indexer.index import SearchIndex
+from kho.retention.schedule import RetentionSchedule
+from kho.settings import Settings
+
+__all__ = ["Access", "Backends", "utc_now"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who is asking and why: recorded with every read of a citizen's data."""
+
+    actor: Actor
+    purpose: str | None = None  # the dossier being processed (X-Dossier-Code)
+    request_id: str | None = None
+    # Limits of an agency's API key (None: no limit).
+    allowed_procedure_codes: frozenset[str] | None = None
+    allowed_result_types: frozenset[str] | None = None
+
+    @classmethod
+    def system(cls, purpose: str | None = None) -> Access:
+        return cls(actor=Actor(user="system"), purpose=purpose)
+
+
+@dataclass
+class Backends:
+    settings: Settings
+    store: ObjectStore
+    index: SearchIndex
+    extractor: Extractor
+    packages: Packages
+    trail: AuditTrail
+    schedule: RetentionSchedule
+    clock: Callable[[], datetime] = utc_now
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.settings.zone).date()
+
+    def close(self) -> None:
+        for backend in (self.index, self.extractor, self.store):
+            backend.close()

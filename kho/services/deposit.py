@@ -1,0 +1,239 @@
+"""Depositing a signed result: a short pipeline of named steps.
+
+read (bounded) → check metadata → hash → idempotency → sniff type → extract text →
+validate signatures → store original, text, report → write manifest → outbox → claim
+(the record is now durable and visible) → audit → index. Each step is a call into the
+module that owns it; nothing here knows HTTP or the CLI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ulid import ULID
+
+from kho.archive.errors import InvalidMetadata, ObjectExists, ObjectNotFound
+from kho.archive.manifest import (
+    ExtractionInfo,
+    FileInfo,
+    Manifest,
+    Retention,
+    ValidationEntry,
+)
+from kho.archive.package import Claim
+from kho.archive.record import DepositMetadata, parse_metadata
+from kho.archive.status import validity_of
+from kho.indexer.errors import IndexUnavailable
+from kho.indexer.extract import sniff_media_type
+from kho.services.audit import AuditService
+from kho.services.base import Access, Backends
+from kho.services.errors import (
+    Conflict,
+    PayloadTooLarge,
+    UnknownAgency,
+    UnsignedDocument,
+    UnsupportedMediaType,
+)
+from kho.services.indexing import IndexingService
+from kho.services.lifecycle import LifecycleService
+from kho.services.verify import VerifyService, summary_of
+from kho.services.views import record_view, with_status
+
+__all__ = ["DepositOutcome", "DepositService"]
+
+
+@dataclass(frozen=True)
+class DepositOutcome:
+    outcome: Literal["created", "existing"]
+    record: dict[str, Any]
+    indexed: bool
+    warnings: tuple[str, ...] = ()
+
+
+def _safe_filename(name: str | None) -> str:
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(c for c in name if c.isprintable())[:200]
+    return name or "result.pdf"
+
+
+class DepositService:
+    def __init__(
+        self,
+        backends: Backends,
+        audit: AuditService,
+        indexing: IndexingService,
+        verify: VerifyService,
+        lifecycle: LifecycleService,
+        agencies: frozenset[str] | None = None,
+    ) -> None:
+        self.b = backends
+        self.audit = audit
+        self.indexing = indexing
+        self.verify = verify
+        self.lifecycle = lifecycle
+        self.agencies = agencies
+
+    def check_metadata(self, raw: object) -> DepositMetadata:
+        metadata = parse_metadata(raw)
+        if self.agencies is not None and metadata.issuer_code not in self.agencies:
+            raise UnknownAgency(
+                f"issuer_code {metadata.issuer_code} is not in the agency registry",
+                field="issuer_code",
+            )
+        if metadata.issued_on > self.b.today():
+            raise InvalidMetadata(
+                f"issued_on {metadata.issued_on} is in the future",
+                errors=[{"field": "issued_on", "message": "in the future"}],
+            )
+        return metadata
+
+    def deposit(
+        self, data: bytes, filename: str | None, metadata: object, access: Access
+    ) -> DepositOutcome:
+        meta = metadata if isinstance(metadata, DepositMetadata) else self.check_metadata(metadata)
+        if len(data) > self.b.settings.max_upload_bytes:
+            raise PayloadTooLarge(
+                f"the file is {len(data)} bytes; the limit is {self.b.settings.max_upload_mb} MB"
+            )
+        if not data:
+            raise UnsupportedMediaType("the file is empty")
+        sha256 = hashlib.sha256(data).hexdigest()
+
+        current = self.b.packages.find_claim(meta.issuer_code, meta.result_code)
+        if current is not None:
+            if current.sha256 == sha256:
+                return self._existing(current.record_id, access)
+            if meta.supersedes != current.record_id:
+                raise Conflict(
+                    f"{meta.issuer_code} already deposited result {meta.result_code} with "
+                    f"different content (record {current.record_id}); to replace it, "
+                    f"deposit with supersedes={current.record_id}",
+                    record_id=current.record_id,
+                )
+        superseded = self._superseded_target(meta)
+
+        media_type = sniff_media_type(data[:1024])
+        if media_type is None:
+            raise UnsupportedMediaType("the file is not a PDF (judged by its content)")
+        extraction = self.b.extractor.extract(data, media_type=media_type)
+        now = self.b.now()
+        report = self.verify.validate(data)
+        if not report.signed:
+            raise UnsignedDocument(
+                "the PDF carries no digital signature; Kho archives signed results only"
+            )
+
+        record_id = str(ULID())
+        retention = self.b.schedule.decide(meta.result_type, meta.issued_on)
+        self.b.packages.put_original(sha256, data)
+        self.b.packages.put_text(record_id, extraction.page_texts)
+        report_key = self.b.packages.put_validation(record_id, report.to_json())
+        summary = summary_of(report)
+        manifest = Manifest.first(
+            record_id=record_id,
+            metadata=meta,
+            file=FileInfo(
+                sha256=sha256,
+                size=len(data),
+                media_type=media_type,
+                filename=_safe_filename(filename),
+                pages=extraction.pages,
+            ),
+            extraction=ExtractionInfo(
+                text_sha256=extraction.text_sha256,
+                chars=len(extraction.text),
+                language=extraction.language,
+                ocr_used=extraction.ocr_used,
+                pages_needing_ocr=extraction.pages_needing_ocr,
+                extractor=extraction.extractor,
+            ),
+            signature=summary,
+            validation=ValidationEntry(
+                validated_at=now,
+                indication=summary.indication,
+                subindication=summary.subindication,
+                report_key=report_key,
+            ),
+            retention=Retention(
+                rule=retention.rule,
+                period_years=retention.period_years,
+                retain_until=retention.retain_until,
+            ),
+            deposited_at=now,
+            deposited_by=access.actor,
+            warnings=meta.warnings(),
+        )
+        self.b.packages.write_manifest(manifest)
+        self.b.packages.add_outbox(record_id, now)
+        generation = 1
+        if current is not None:
+            generation = self.b.packages.claim_generation(meta.issuer_code, meta.result_code) + 1
+        try:
+            self.b.packages.write_claim(
+                Claim(meta.issuer_code, meta.result_code, record_id, sha256),
+                generation=generation,
+            )
+        except ObjectExists:
+            # Another deposit of the same result code won the race.
+            self.b.packages.remove_outbox(record_id)
+            winner = self.b.packages.find_claim(meta.issuer_code, meta.result_code)
+            if winner is not None and winner.sha256 == sha256:
+                return self._existing(winner.record_id, access)
+            raise Conflict(
+                f"{meta.issuer_code} result {meta.result_code} was deposited meanwhile "
+                "with different content",
+                record_id=winner.record_id if winner else None,
+            ) from None
+
+        subject_ids = [s.id for s in meta.subjects]
+        self.audit.record(
+            "deposit",
+            access,
+            outcome="created",
+            record_ids=[record_id],
+            subject_ids=subject_ids,
+            detail={"result_code": meta.result_code, "sha256": sha256},
+        )
+        if superseded is not None:
+            self.lifecycle.mark_superseded(superseded, by=record_id, access=access)
+        indexed = self.indexing.index_record(record_id)
+        if indexed:
+            self.b.packages.remove_outbox(record_id)
+        view = with_status(
+            record_view(manifest), validity_of(manifest, self.b.settings.zone), self.b.today()
+        )
+        return DepositOutcome("created", view, indexed, manifest.warnings)
+
+    def _superseded_target(self, meta: DepositMetadata) -> str | None:
+        if meta.supersedes is None:
+            return None
+        try:
+            self.b.packages.latest_manifest(meta.supersedes)
+        except ObjectNotFound:
+            raise InvalidMetadata(
+                f"supersedes: no record {meta.supersedes}",
+                errors=[{"field": "supersedes", "message": "no such record"}],
+            ) from None
+        return meta.supersedes
+
+    def _existing(self, record_id: str, access: Access) -> DepositOutcome:
+        manifest = self.b.packages.latest_manifest(record_id)
+        try:
+            indexed = self.b.index.get(record_id) is not None
+        except IndexUnavailable:
+            indexed = False
+        if not indexed:
+            indexed = self.indexing.index_record(record_id)
+        self.audit.record(
+            "deposit",
+            access,
+            outcome="existing",
+            record_ids=[record_id],
+            subject_ids=[s.id for s in manifest.subjects],
+        )
+        view = with_status(
+            record_view(manifest), validity_of(manifest, self.b.settings.zone), self.b.today()
+        )
+        return DepositOutcome("existing", view, indexed, manifest.warnings)

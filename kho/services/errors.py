@@ -1,0 +1,68 @@
+"""Refusals the services make, each with its problem type (the API maps them to statuses)."""
+
+from __future__ import annotations
+
+from kho.errors import KhoError
+
+__all__ = [
+    "AccessDenied",
+    "Conflict",
+    "InvalidQuery",
+    "MissingPurpose",
+    "NotAuthenticated",
+    "PayloadTooLarge",
+    "RecordNotFound",
+    "UnknownAgency",
+    "UnsignedDocument",
+    "UnsupportedMediaType",
+]
+
+
+class Conflict(KhoError):
+    problem_type = "conflict"
+    title = "Conflict"
+
+
+class PayloadTooLarge(KhoError):
+    problem_type = "too-large"
+    title = "File too large"
+
+
+class UnsupportedMediaType(KhoError):
+    problem_type = "unsupported-media-type"
+    title = "Not a PDF"
+
+
+class UnsignedDocument(KhoError):
+    problem_type = "unsigned-document"
+    title = "The result carries no digital signature"
+
+
+class MissingPurpose(KhoError):
+    problem_type = "missing-purpose"
+    title = "The purpose (X-Dossier-Code) is missing or malformed"
+
+
+class InvalidQuery(KhoError):
+    problem_type = "invalid-query"
+    title = "Invalid query"
+
+
+class RecordNotFound(KhoError):
+    problem_type = "not-found"
+    title = "Record not found"
+
+
+class UnknownAgency(KhoError):
+    problem_type = "unknown-agency"
+    title = "Unknown agency"
+
+
+class NotAuthenticated(KhoError):
+    problem_type = "unauthenticated"
+    title = "Missing or invalid API key"
+
+
+class AccessDenied(KhoError):
+    problem_type = "forbidden"
+    title = "Not allowed"

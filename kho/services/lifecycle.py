@@ -1,0 +1,98 @@
+"""Changes of a record's standing: revocation and supersession, as new manifest versions.
+
+A revoked or superseded result is never deleted (DOMAIN.md): it keeps its bytes and
+history, loses validity for reuse from the day of the event, and stays available to
+competent agencies for its retention period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kho.archive.errors import ObjectExists
+from kho.archive.manifest import EventType, Manifest, StatusEvent
+from kho.archive.status import validity_of
+from kho.services.audit import AuditService
+from kho.services.base import Access, Backends
+from kho.services.errors import Conflict
+from kho.services.indexing import IndexingService
+from kho.services.views import record_view, with_status
+
+__all__ = ["LifecycleService"]
+
+
+class LifecycleService:
+    def __init__(self, backends: Backends, audit: AuditService, indexing: IndexingService):
+        self.b = backends
+        self.audit = audit
+        self.indexing = indexing
+
+    def _update(
+        self,
+        record_id: str,
+        change: str,
+        access: Access,
+        make: Callable[[Manifest], dict[str, Any]],
+    ) -> Manifest:
+        """Write the next manifest version; re-read and retry if another writer got there."""
+        for _attempt in range(50):
+            manifest = self.b.packages.latest_manifest(record_id)
+            updated = manifest.next(
+                at=self.b.now(), by=access.actor, change=change, **make(manifest)
+            )
+            try:
+                self.b.packages.write_manifest(updated)
+            except ObjectExists:
+                continue
+            self.b.packages.add_outbox(record_id, self.b.now())
+            if self.indexing.index_record(record_id):
+                self.b.packages.remove_outbox(record_id)
+            return updated
+        raise Conflict(f"record {record_id} is being changed by others; try again")
+
+    def _add_event(self, manifest: Manifest, event: StatusEvent) -> dict[str, Any]:
+        if manifest.event(event.type) is not None:
+            raise Conflict(f"record {manifest.record_id} is already {event.type.value}")
+        return {"events": [*[e.model_dump() for e in manifest.events], event.model_dump()]}
+
+    def revoke(self, record_id: str, reason: str, access: Access) -> dict[str, Any]:
+        event = StatusEvent(type=EventType.revoked, at=self.b.now(), by=access.actor, reason=reason)
+        manifest = self._update(
+            record_id, "revocation", access, lambda m: self._add_event(m, event)
+        )
+        self.audit.record(
+            "revoke",
+            access,
+            record_ids=[record_id],
+            subject_ids=[s.id for s in manifest.subjects],
+            detail={"reason": reason},
+        )
+        return self.view(manifest)
+
+    def mark_superseded(
+        self, record_id: str, *, by: str, access: Access, reason: str | None = None
+    ) -> dict[str, Any]:
+        event = StatusEvent(
+            type=EventType.superseded,
+            at=self.b.now(),
+            by=access.actor,
+            reason=reason,
+            superseded_by=by,
+        )
+        manifest = self._update(
+            record_id, "supersession", access, lambda m: self._add_event(m, event)
+        )
+        self.audit.record(
+            "supersede",
+            access,
+            record_ids=[record_id, by],
+            subject_ids=[s.id for s in manifest.subjects],
+            detail={"superseded_by": by},
+        )
+        return self.view(manifest)
+
+    def view(self, manifest: Manifest) -> dict[str, Any]:
+        return with_status(
+            record_view(manifest), validity_of(manifest, self.b.settings.zone), self.b.today()
+        )

@@ -1,0 +1,125 @@
+"""The reuse lookup and full-text search, answered from the index, each access audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from kho.archive.identifiers import subject_kind_of
+from kho.indexer.index import Hit, LookupQuery, SearchQuery
+from kho.services.audit import AuditService
+from kho.services.base import Access, Backends
+from kho.services.errors import InvalidQuery
+from kho.services.records import require_purpose
+from kho.services.views import with_status
+
+__all__ = ["LookupService", "Page", "SearchService"]
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _check_paging(page: int, page_size: int) -> None:
+    if page < 1:
+        raise InvalidQuery("page starts at 1", field="page")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidQuery(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
+    if page * page_size > 100_000:
+        raise InvalidQuery("pages beyond the first 100,000 results are not served", field="page")
+
+
+class LookupService:
+    def __init__(self, backends: Backends, audit: AuditService) -> None:
+        self.b = backends
+        self.audit = audit
+
+    def lookup(self, query: LookupQuery, access: Access) -> Page:
+        require_purpose(access)
+        if subject_kind_of(query.subject_id) is None:
+            raise InvalidQuery(
+                "a subject id is a 12-digit personal ID number or a 10/13-digit enterprise code",
+                field="subject_id",
+            )
+        _check_paging(query.page, query.page_size)
+        query = replace(
+            query,
+            allowed_procedure_codes=access.allowed_procedure_codes,
+            allowed_result_types=access.allowed_result_types,
+        )
+        result = self.b.index.lookup(query)
+        items = [self._item(hit, query.valid_on) for hit in result.hits]
+        self.audit.record(
+            "lookup",
+            access,
+            record_ids=[h.record_id for h in result.hits],
+            subject_ids=[query.subject_id],
+            detail={
+                "valid_on": query.valid_on.isoformat(),
+                "procedure_code": query.procedure_code,
+                "result_type": query.result_type,
+                "include_invalid": query.include_invalid,
+                "total": result.total,
+            },
+        )
+        return Page(items=items, total=result.total, page=query.page, page_size=query.page_size)
+
+    @staticmethod
+    def _item(hit: Hit, day: date) -> dict[str, Any]:
+        return with_status(hit.record, hit.validity, day)
+
+
+class SearchService:
+    def __init__(self, backends: Backends, audit: AuditService) -> None:
+        self.b = backends
+        self.audit = audit
+
+    def search(self, query: SearchQuery, access: Access) -> Page:
+        require_purpose(access)
+        _check_paging(query.page, query.page_size)
+        if len(query.q) > 500:
+            raise InvalidQuery("the query is longer than 500 characters", field="q")
+        if (
+            query.issued_from is not None
+            and query.issued_to is not None
+            and query.issued_from > query.issued_to
+        ):
+            raise InvalidQuery("issued_from is after issued_to", field="issued_from")
+        result = self.b.index.search(query)
+        items = [
+            {
+                "record": with_status(hit.record, hit.validity, query.today),
+                "highlights": dict(hit.highlights),
+                "score": hit.score,
+            }
+            for hit in result.hits
+        ]
+        subject_ids = sorted(
+            {s["id"] for hit in result.hits for s in hit.record.get("subjects", [])}
+        )
+        self.audit.record(
+            "search",
+            access,
+            record_ids=[h.record_id for h in result.hits],
+            subject_ids=subject_ids,
+            detail={"q": query.q, "total": result.total},
+        )
+        facets = {
+            name: [{"value": value, "count": count} for value, count in values]
+            for name, values in result.facets.items()
+        }
+        return Page(
+            items=items,
+            total=result.total,
+            page=query.page,
+            page_size=query.page_size,
+            facets=facets,
+        )

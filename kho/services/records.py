@@ -1,0 +1,124 @@
+"""Reading records: one record's view and history, and its signed bytes (whole or a range)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from kho.archive.errors import ObjectNotFound
+from kho.archive.manifest import Manifest
+from kho.archive.status import validity_of
+from kho.services.audit import AuditService
+from kho.services.base import Access, Backends
+from kho.services.errors import MissingPurpose, RecordNotFound
+from kho.services.views import record_view, with_status
+
+__all__ = ["Content", "RecordService", "require_purpose"]
+
+
+def require_purpose(access: Access) -> None:
+    if not access.purpose:
+        raise MissingPurpose(
+            "state the dossier being processed (X-Dossier-Code) to read a subject's data"
+        )
+
+
+@dataclass(frozen=True)
+class Content:
+    record_id: str
+    sha256: str
+    size: int
+    media_type: str
+    filename: str
+    start: int
+    length: int
+    chunks: Iterator[bytes]
+
+
+class RecordService:
+    def __init__(self, backends: Backends, audit: AuditService) -> None:
+        self.b = backends
+        self.audit = audit
+
+    def manifest(self, record_id: str) -> Manifest:
+        try:
+            return self.b.packages.latest_manifest(record_id)
+        except ObjectNotFound:
+            raise RecordNotFound(f"no record {record_id}") from None
+
+    def _visible(self, manifest: Manifest) -> None:
+        # A manifest without a claim belongs to a deposit that never completed.
+        if not self.b.packages.is_claimed(
+            manifest.record_id, manifest.issuer_code, manifest.result_code
+        ):
+            raise RecordNotFound(f"no record {manifest.record_id}")
+
+    def get(self, record_id: str, access: Access) -> dict[str, Any]:
+        require_purpose(access)
+        manifest = self.manifest(record_id)
+        self._visible(manifest)
+        self.audit.record(
+            "read",
+            access,
+            record_ids=[record_id],
+            subject_ids=[s.id for s in manifest.subjects],
+        )
+        return self.view(manifest)
+
+    def view(self, manifest: Manifest) -> dict[str, Any]:
+        return with_status(
+            record_view(manifest), validity_of(manifest, self.b.settings.zone), self.b.today()
+        )
+
+    def history(self, record_id: str, access: Access) -> list[dict[str, Any]]:
+        require_purpose(access)
+        manifests = self.b.packages.manifest_history(record_id)
+        if not manifests:
+            raise RecordNotFound(f"no record {record_id}")
+        self._visible(manifests[-1])
+        self.audit.record("history", access, record_ids=[record_id])
+        return [
+            {
+                "version": m.version,
+                "recorded_at": m.recorded_at.isoformat(),
+                "recorded_by": m.recorded_by.model_dump(exclude_none=True),
+                "change": m.change,
+            }
+            for m in manifests
+        ]
+
+    def content(
+        self,
+        record_id: str,
+        access: Access,
+        *,
+        start: int = 0,
+        length: int | None = None,
+        audit: bool = True,
+    ) -> Content:
+        """The signed bytes; the caller has checked the range against `size` first."""
+        require_purpose(access)
+        manifest = self.manifest(record_id)
+        self._visible(manifest)
+        size = manifest.file.size
+        length = size - start if length is None else length
+        chunks = self.b.packages.stream_original(manifest.file.sha256, start=start, length=length)
+        if audit:
+            self.audit.record(
+                "download",
+                access,
+                record_ids=[record_id],
+                subject_ids=[s.id for s in manifest.subjects],
+                detail={"range": [start, start + length - 1]} if (start or length != size) else {},
+            )
+        return Content(
+            record_id=record_id,
+            sha256=manifest.file.sha256,
+            size=size,
+            media_type=manifest.file.media_type,
+            filename=manifest.file.filename,
+            start=start,
+            length=length,
+            chunks=chunks,
+        )

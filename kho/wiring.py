@@ -1,0 +1,83 @@
+"""The composition root: backends chosen by the settings, assembled into the services.
+
+This is the one place that knows which implementation stands behind each Protocol; the
+distributed backends' client libraries are imported only when chosen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kho.archive.audit import AuditTrail
+from kho.archive.package import Packages
+from kho.archive.store import ObjectStore
+from kho.indexer.extract import Extractor
+from kho.indexer.index import SearchIndex
+from kho.retention.schedule import RetentionSchedule
+from kho.services import Services
+from kho.services.base import Backends
+from kho.settings import (
+    ExtractorBackend,
+    SearchBackend,
+    Settings,
+    SettingsError,
+    StorageBackend,
+)
+
+__all__ = ["build_extractor", "build_index", "build_services", "build_store"]
+
+
+def build_store(settings: Settings) -> ObjectStore:
+    if settings.storage is StorageBackend.minio:
+        from kho.archive.stores.minio import MinioObjectStore
+
+        return MinioObjectStore.from_settings(settings)
+    from kho.archive.stores.local import LocalObjectStore
+
+    return LocalObjectStore(settings.data_dir / "store")
+
+
+def build_index(settings: Settings) -> SearchIndex:
+    if settings.search is SearchBackend.elasticsearch:
+        from kho.indexer.engines.elasticsearch import ElasticsearchIndex
+
+        return ElasticsearchIndex.from_settings(settings)
+    from kho.indexer.engines.embedded import EmbeddedSearchIndex
+
+    return EmbeddedSearchIndex(settings.data_dir / "index" / "kho.sqlite3")
+
+
+def build_extractor(settings: Settings) -> Extractor:
+    if settings.extractor is ExtractorBackend.tika:
+        from kho.indexer.extractors.tika import TikaExtractor
+
+        return TikaExtractor.from_settings(settings)
+    from kho.indexer.extractors.embedded import EmbeddedExtractor
+
+    return EmbeddedExtractor(max_pages=settings.max_pages, timeout_s=settings.extraction_timeout_s)
+
+
+def _agencies(path: Path | None) -> frozenset[str] | None:
+    if path is None:
+        return None
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SettingsError(f"KHO_AGENCY_REGISTRY: cannot read {path}: {exc}") from None
+    return frozenset(
+        line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+    )
+
+
+def build_services(settings: Settings) -> Services:
+    store = build_store(settings)
+    backends = Backends(
+        settings=settings,
+        store=store,
+        index=build_index(settings),
+        extractor=build_extractor(settings),
+        packages=Packages(store),
+        trail=AuditTrail(store),
+        schedule=RetentionSchedule.load(settings.retention_schedule),
+    )
+    return Services(backends, agencies=_agencies(settings.agency_registry))
