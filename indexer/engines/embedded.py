@@ -384,7 +384,7 @@ class EmbeddedSearchIndex:
                     record_id=hit.record_id,
                     record=hit.record,
                     validity=hit.validity,
-                    score=round(hit.score, 4),
+                    score=hit.score,
                     highlights=hit_highlights(hit.record, row[9], terms),
                 )
             )

@@ -73,12 +73,12 @@ def _batch_inputs(batch: Path) -> Iterator[tuple[Path, object]]:
         raise click.UsageError(f"cannot read {batch}: {exc.strerror}") from None
     with handle:
         reader = csv.DictReader(handle)
-        missing = [
-            c for c in ("file", "issuer_code", "result_code") if c not in (reader.fieldnames or [])
-        ]
+        header = reader.fieldnames or []
+        missing = [c for c in ("file", "issuer_code", "result_code") if c not in header]
         if missing:
             raise click.UsageError(
-                f"{batch}: the header must be {','.join(BATCH_COLUMNS)} (missing {', '.join(missing)})"
+                f"{batch}: the header must be {','.join(BATCH_COLUMNS)} "
+                f"(missing {', '.join(missing)})"
             )
         for row in reader:
             extra = row.pop(None, None)  # type: ignore[call-overload]

@@ -90,7 +90,7 @@ def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
             label="kho demo",
         )
         token_file.write_text(token + "\n")
-        os.chmod(token_file, stat.S_IRUSR | stat.S_IWUSR)
+        token_file.chmod(stat.S_IRUSR | stat.S_IWUSR)
 
     url = f"http://{host}:{port}"
     trust = os.pathsep.join(str(p) for p in [pki.root_cert_path])
@@ -99,7 +99,8 @@ def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
 Kho demo: {len(record_ids)} kết quả mẫu / sample results in {Path(data_dir).resolve()}
   Web:      {url}/
   API docs: {url}/api/v1/docs
-  Try:      curl -H "Authorization: Bearer $KHO_KEY" -H "X-Dossier-Code: 000.00.15.H62-261123-0001" \\
+  Try:      curl -H "Authorization: Bearer $KHO_KEY" \\
+              -H "X-Dossier-Code: 000.00.15.H62-261123-0001" \\
               {url}/api/v1/subjects/001203001234/records
   Serve it again later with: KHO_TRUST_ROOTS={trust} kho serve
 API key (KHO_KEY):""",

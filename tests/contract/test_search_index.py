@@ -1,0 +1,362 @@
+"""The SearchIndex contract: the embedded engine and Elasticsearch answer alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from ulid import ULID
+
+from kho.archive.status import Status, Validity
+from kho.indexer.index import IndexDocument, LookupQuery, SearchIndex, SearchQuery
+from kho.settings import Settings
+from kho.wiring import build_index
+
+D = date(2026, 6, 1)
+DUC = "001203001234"
+LAN = "079188001122"
+COMPANY = "0101234565"
+
+
+def doc(
+    *,
+    subject_ids: tuple[str, ...] = (DUC,),
+    names: tuple[str, ...] = ("Trần Văn Đức",),
+    result_type: str = "Giấy khai sinh",
+    procedure_code: str = "1.001193",
+    procedure_name: str = "Thủ tục đăng ký khai sinh",
+    issuer_code: str = "000.00.15.H62",
+    issued_on: date = date(2026, 1, 10),
+    valid_from: date | None = None,
+    valid_until: date | None = None,
+    revoked_on: date | None = None,
+    superseded_on: date | None = None,
+    disposed: bool = False,
+    text: str = "",
+    version: int = 1,
+    record_id: str | None = None,
+) -> IndexDocument:
+    rid = record_id or str(ULID())
+    record: dict[str, Any] = {
+        "record_id": rid,
+        "result_type": result_type,
+        "procedure_name": procedure_name,
+        "subjects": [
+            {"kind": "citizen", "id": s, "name": n} for s, n in zip(subject_ids, names, strict=True)
+        ],
+        "version": version,
+    }
+    return IndexDocument(
+        record_id=rid,
+        version=version,
+        issuer_code=issuer_code,
+        result_code=f"{issuer_code}-{rid[-6:]}",
+        dossier_code=None,
+        procedure_code=procedure_code,
+        procedure_name=procedure_name,
+        result_type=result_type,
+        subject_ids=subject_ids,
+        subject_names=names,
+        issued_on=issued_on,
+        validity=Validity(
+            valid_from=valid_from or issued_on,
+            valid_until=valid_until,
+            revoked_on=revoked_on,
+            superseded_on=superseded_on,
+            disposed=disposed,
+        ),
+        indication="TOTAL-PASSED",
+        deposited_at=datetime(2026, 1, 11, tzinfo=UTC),
+        text=text,
+        record=record,
+    )
+
+
+@pytest.fixture
+def index(settings: Settings) -> Iterator[SearchIndex]:
+    built = build_index(settings)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def ids(page: Any) -> set[str]:
+    return {hit.record_id for hit in page.hits}
+
+
+def test_an_upserted_document_is_found_at_once(index: SearchIndex) -> None:
+    d = doc()
+    index.upsert([d])
+    hit = index.get(d.record_id)
+    assert hit is not None
+    assert hit.record["record_id"] == d.record_id
+    assert hit.validity == d.validity
+    assert index.get(str(ULID())) is None
+
+
+def test_lookup_returns_exactly_the_results_valid_on_the_day(index: SearchIndex) -> None:
+    valid = doc(valid_until=date(2026, 12, 31))
+    open_ended = doc()
+    last_day = doc(valid_until=D)
+    expired = doc(valid_until=date(2026, 5, 31))
+    future = doc(valid_from=date(2026, 6, 2))
+    revoked_today = doc(revoked_on=D)
+    revoked_later = doc(revoked_on=date(2026, 6, 2))
+    superseded = doc(superseded_on=date(2026, 3, 1))
+    disposed = doc(disposed=True)
+    someone_else = doc(subject_ids=(LAN,), names=("Phạm Thị Lan",))
+    everything = [
+        valid,
+        open_ended,
+        last_day,
+        expired,
+        future,
+        revoked_today,
+        revoked_later,
+        superseded,
+        disposed,
+        someone_else,
+    ]
+    index.upsert(everything)
+
+    page = index.lookup(LookupQuery(subject_id=DUC, valid_on=D))
+    assert ids(page) == {
+        valid.record_id,
+        open_ended.record_id,
+        last_day.record_id,
+        revoked_later.record_id,
+    }
+    assert page.total == 4
+
+    all_of_duc = index.lookup(LookupQuery(subject_id=DUC, valid_on=D, include_invalid=True))
+    assert all_of_duc.total == 9
+    assert someone_else.record_id not in ids(all_of_duc)
+
+
+def test_lookup_filters_by_procedure_and_result_type_exactly(index: SearchIndex) -> None:
+    birth = doc()
+    marriage = doc(result_type="Giấy xác nhận tình trạng hôn nhân", procedure_code="1.004873")
+    index.upsert([birth, marriage])
+    by_type = index.lookup(
+        LookupQuery(subject_id=DUC, valid_on=D, result_type="Giấy xác nhận tình trạng hôn nhân")
+    )
+    assert ids(by_type) == {marriage.record_id}
+    assert ids(
+        index.lookup(LookupQuery(subject_id=DUC, valid_on=D, procedure_code="1.001193"))
+    ) == {birth.record_id}
+    # exact: no folding, no partial match on keywords
+    assert (
+        index.lookup(LookupQuery(subject_id=DUC, valid_on=D, result_type="giay khai sinh")).total
+        == 0
+    )
+    assert index.lookup(LookupQuery(subject_id="00120300123", valid_on=D)).total == 0
+
+
+def test_lookup_honours_an_agency_keys_limits(index: SearchIndex) -> None:
+    birth = doc()
+    land = doc(result_type="Giấy chứng nhận quyền sử dụng đất", procedure_code="1.012756")
+    index.upsert([birth, land])
+    limited = index.lookup(
+        LookupQuery(subject_id=DUC, valid_on=D, allowed_procedure_codes=frozenset({"1.012756"}))
+    )
+    assert ids(limited) == {land.record_id}
+    nothing = index.lookup(
+        LookupQuery(subject_id=DUC, valid_on=D, allowed_result_types=frozenset())
+    )
+    assert nothing.total == 0
+
+
+def test_lookup_pages_are_stable_and_newest_first(index: SearchIndex) -> None:
+    docs = [doc(issued_on=date(2026, 1, day)) for day in range(1, 26)]
+    index.upsert(docs)
+    seen: list[str] = []
+    for page_no in (1, 2, 3):
+        page = index.lookup(LookupQuery(subject_id=DUC, valid_on=D, page=page_no, page_size=10))
+        assert page.total == 25
+        seen.extend(hit.record_id for hit in page.hits)
+    assert len(seen) == 25 and len(set(seen)) == 25
+    expected = [
+        d.record_id for d in sorted(docs, key=lambda d: (-d.issued_on.toordinal(), d.record_id))
+    ]
+    assert seen == expected
+
+
+def test_enterprise_codes_are_looked_up_like_personal_ids(index: SearchIndex) -> None:
+    company = doc(subject_ids=(COMPANY,), names=("Công ty TNHH Sông Hồng",))
+    branch = doc(subject_ids=(f"{COMPANY}-001",), names=("Chi nhánh Sông Hồng",))
+    index.upsert([company, branch])
+    assert ids(index.lookup(LookupQuery(subject_id=COMPANY, valid_on=D))) == {company.record_id}
+    assert ids(index.lookup(LookupQuery(subject_id=f"{COMPANY}-001", valid_on=D))) == {
+        branch.record_id
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("tran van duc", "duc"),
+        ("Trần Văn Đức", "duc"),
+        ("TRAN VAN DUC", "duc"),
+        ("dat", "land"),
+        ("đất", "land"),
+        ("quyen su dung dat", "land"),
+        ("Nguyen Thi Anh", "anh"),
+    ],
+)
+def test_search_without_diacritics_finds_text_with_them(
+    index: SearchIndex, query: str, expected: str
+) -> None:
+    docs = {
+        "duc": doc(text="Họ và tên: TRẦN VĂN ĐỨC, sinh năm 2003"),
+        "land": doc(
+            subject_ids=(LAN,),
+            names=("Phạm Thị Lan",),
+            result_type="Giấy chứng nhận quyền sử dụng đất",
+            text="Thửa đất số 128, mục đích sử dụng: đất ở",
+        ),
+        "anh": doc(subject_ids=(LAN,), names=("Nguyễn Thị Ánh",), text="Bản sao trích lục"),
+    }
+    index.upsert(list(docs.values()))
+    result = index.search(SearchQuery(today=D, q=query))
+    assert docs[expected].record_id in ids(result)
+    assert result.total == len(result.hits)
+
+
+def test_search_requires_every_word(index: SearchIndex) -> None:
+    a = doc(text="Trần Văn Đức")
+    b = doc(names=("Trần Thị Mai",), text="Trần Thị Mai")
+    index.upsert([a, b])
+    assert ids(index.search(SearchQuery(today=D, q="tran duc"))) == {a.record_id}
+    assert ids(index.search(SearchQuery(today=D, q="tran"))) == {a.record_id, b.record_id}
+    assert index.search(SearchQuery(today=D, q="tran nobody")).total == 0
+
+
+def test_exact_forms_rank_before_folded_ones(index: SearchIndex) -> None:
+    # "Đường" and "Dương" both fold to "duong"
+    folded_only = doc(names=("Lê Minh",), text="Đường số 5, phường Tân Định")
+    exact = doc(names=("Lê Minh",), text="Ông Dương Văn Minh")
+    index.upsert([folded_only, exact])
+    result = index.search(SearchQuery(today=D, q="Dương"))
+    assert [h.record_id for h in result.hits] == [exact.record_id, folded_only.record_id]
+    assert result.hits[0].score > result.hits[1].score
+
+
+def test_search_highlights_the_original_words(index: SearchIndex) -> None:
+    d = doc(text="Họ và tên: Trần Văn Đức. <b>không phải HTML</b>")
+    index.upsert([d])
+    hit = index.search(SearchQuery(today=D, q="tran van duc")).hits[0]
+    assert "<mark>Trần</mark> <mark>Văn</mark> <mark>Đức</mark>" in hit.highlights["text"][0]
+    assert "&lt;b&gt;" in hit.highlights["text"][0]
+    assert "<mark>Trần</mark>" in hit.highlights["subjects"][0]
+
+
+def test_search_filters_and_date_ranges(index: SearchIndex) -> None:
+    jan = doc(issued_on=date(2026, 1, 5), text="khai sinh")
+    mar = doc(issued_on=date(2026, 3, 5), text="khai sinh", issuer_code="000.00.00.H79")
+    index.upsert([jan, mar])
+    assert ids(index.search(SearchQuery(today=D, q="khai", issued_from=date(2026, 2, 1)))) == {
+        mar.record_id
+    }
+    assert ids(index.search(SearchQuery(today=D, issued_to=date(2026, 1, 5)))) == {jan.record_id}
+    assert ids(index.search(SearchQuery(today=D, issuer_code="000.00.00.H79"))) == {mar.record_id}
+    assert ids(index.search(SearchQuery(today=D, subject_id=DUC))) == {jan.record_id, mar.record_id}
+
+
+def test_search_by_status_is_judged_on_the_day(index: SearchIndex) -> None:
+    valid = doc()
+    expired = doc(valid_until=date(2026, 5, 1))
+    revoked = doc(revoked_on=date(2026, 4, 1))
+    index.upsert([valid, expired, revoked])
+    assert ids(index.search(SearchQuery(today=D, status=Status.valid))) == {valid.record_id}
+    assert ids(index.search(SearchQuery(today=D, status=Status.expired))) == {expired.record_id}
+    assert ids(index.search(SearchQuery(today=D, status=Status.revoked))) == {revoked.record_id}
+    # a day earlier, the expired one was still valid
+    earlier = index.search(SearchQuery(today=date(2026, 3, 1), status=Status.valid))
+    assert ids(earlier) == {valid.record_id, expired.record_id, revoked.record_id}
+
+
+def test_facets_count_the_matching_records(index: SearchIndex) -> None:
+    index.upsert(
+        [
+            doc(text="chung nhan"),
+            doc(text="chung nhan"),
+            doc(
+                result_type="Phiếu lý lịch tư pháp",
+                text="chung nhan",
+                valid_until=date(2026, 1, 31),
+            ),
+            doc(result_type="Phiếu lý lịch tư pháp", text="khac"),
+        ]
+    )
+    result = index.search(SearchQuery(today=D, q="chung nhan"))
+    assert result.total == 3
+    assert dict(result.facets["result_type"]) == {"Giấy khai sinh": 2, "Phiếu lý lịch tư pháp": 1}
+    assert dict(result.facets["status"]) == {"valid": 2, "expired": 1}
+
+
+def test_search_pages_do_not_overlap(index: SearchIndex) -> None:
+    index.upsert([doc(text=f"hồ sơ số {n}") for n in range(30)])
+    first = index.search(SearchQuery(today=D, q="ho so", page=1, page_size=20))
+    second = index.search(SearchQuery(today=D, q="ho so", page=2, page_size=20))
+    assert first.total == second.total == 30
+    assert len(first.hits) == 20 and len(second.hits) == 10
+    assert not ids(first) & ids(second)
+
+
+def test_an_older_version_never_overwrites_a_newer_one(index: SearchIndex) -> None:
+    rid = str(ULID())
+    index.upsert([doc(record_id=rid, version=2, revoked_on=date(2026, 2, 1))])
+    index.upsert([doc(record_id=rid, version=1)])
+    hit = index.get(rid)
+    assert hit is not None and hit.validity.revoked_on == date(2026, 2, 1)
+    index.upsert([doc(record_id=rid, version=3)])
+    hit = index.get(rid)
+    assert hit is not None and hit.validity.revoked_on is None
+
+
+def test_delete_and_count(index: SearchIndex) -> None:
+    a, b = doc(), doc()
+    index.upsert([a, b])
+    assert index.count() == 2
+    index.delete([a.record_id])
+    assert index.count() == 1
+    assert index.get(a.record_id) is None
+
+
+def test_rebuild_replaces_everything_atomically(index: SearchIndex) -> None:
+    old = doc(text="cũ")
+    index.upsert([old])
+    new = doc(text="mới")
+    rebuild = index.rebuild()
+    rebuild.add([new])
+    # readers still see the old content until commit
+    assert index.get(old.record_id) is not None
+    rebuild.commit()
+    assert index.get(old.record_id) is None
+    assert index.get(new.record_id) is not None
+    assert index.count() == 1
+
+
+def test_an_aborted_rebuild_leaves_the_index_as_it_was(index: SearchIndex) -> None:
+    old = doc()
+    index.upsert([old])
+    rebuild = index.rebuild()
+    rebuild.add([doc()])
+    rebuild.abort()
+    assert index.count() == 1 and index.get(old.record_id) is not None
+
+
+def test_queries_with_syntax_characters_are_plain_text(index: SearchIndex) -> None:
+    d = doc(text="Quyết định 123/QĐ-UBND ngày 01/02/2026")
+    index.upsert([d])
+    for q in ['"', "AND OR NOT", "*", "(", "123/QĐ-UBND", 'a" OR "b', "NEAR(x y)", "{}[]^~:\\"]:
+        result = index.search(SearchQuery(today=D, q=q))
+        assert result.total >= 0
+    assert d.record_id in ids(index.search(SearchQuery(today=D, q="123/QĐ-UBND")))
+
+
+def test_check_passes_when_the_engine_answers(index: SearchIndex) -> None:
+    index.check()
