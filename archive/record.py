@@ -120,7 +120,7 @@ class Subject(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: SubjectKind
-    id: Annotated[str, _text(14)]
+    id: Annotated[str, Field(strict=True, max_length=14)]  # exactly as given: no trimming
     name: ShortText
 
     @model_validator(mode="after")

@@ -16,7 +16,7 @@ from functools import lru_cache
 __all__ = ["fold", "fold_char", "normalize", "words"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SPECIAL = {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ı": "i", "ł": "l", "Ł": "l", "ø": "o"}
+_SPECIAL = {"đ": "d", "ð": "d", "ı": "i", "ł": "l", "ø": "o", "ħ": "h", "ŧ": "t"}
 
 
 def normalize(text: str) -> str:
@@ -26,15 +26,26 @@ def normalize(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def fold_char(char: str) -> str:
-    if char.isascii():
-        return char.lower()
-    special = _SPECIAL.get(char)
-    if special is not None:
-        return special
-    base = "".join(c for c in unicodedata.normalize("NFD", char) if unicodedata.category(c) != "Mn")
-    folded = base.lower()
-    # Keep length: a character that folds to several (or none) stays itself, lower-cased.
-    return folded if len(folded) == 1 else char.lower()[:1] or char
+    # Lower-case, drop combining marks, map the letters that do not decompose (đ, ø, ...);
+    # repeat, since dropping a mark can uncover one (Ǿ → Ø → ø → o).
+    current = char
+    for _ in range(3):
+        lowered = current.lower()
+        if len(lowered) != 1:
+            lowered = current
+        if lowered.isascii():
+            return lowered
+        special = _SPECIAL.get(lowered)
+        if special is not None:
+            return special
+        base = "".join(
+            c for c in unicodedata.normalize("NFD", lowered) if unicodedata.category(c) != "Mn"
+        )
+        # Keep length: a character that folds to several (or none) stays as it is.
+        if len(base) != 1 or base == lowered:
+            return lowered
+        current = base
+    return current
 
 
 def fold(text: str) -> str:

@@ -179,6 +179,7 @@ def ingest(
         try:
             if isinstance(meta, KhoError):
                 raise meta
+            checked = services.deposit.check_metadata(meta)
             try:
                 size = path.stat().st_size
                 if size > limit:
@@ -194,7 +195,7 @@ def ingest(
                 raise _FileMissing(f"{path} is a folder") from None
             except PermissionError:
                 raise _FileMissing(f"{path}: permission denied") from None
-            outcome = services.deposit.deposit(data, path.name, meta, access)
+            outcome = services.deposit.deposit(data, path.name, checked, access)
             line = _line(
                 index,
                 path,
