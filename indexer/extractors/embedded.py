@@ -50,7 +50,7 @@ class EmbeddedExtractor:
                         f"text extraction took longer than {self.timeout_s:g} s"
                     )
                 texts.append(normalize(page.extract_text() or "").strip())
-            info = reader.metadata or {}
+            info: dict[str, object] = dict(reader.metadata or {})
             metadata = {
                 str(k).lstrip("/"): str(v)
                 for k, v in info.items()

@@ -81,7 +81,7 @@ def _batch_inputs(batch: Path) -> Iterator[tuple[Path, object]]:
                 f"(missing {', '.join(missing)})"
             )
         for row in reader:
-            extra = row.pop(None, None)  # type: ignore[call-overload]
+            extra = row.pop(None, None)  # type: ignore[call-overload,unused-ignore]
             path = batch.parent / (row.get("file") or "")
             try:
                 if extra:

@@ -24,7 +24,6 @@ from kho.archive.manifest import (
 )
 from kho.archive.package import Claim
 from kho.archive.record import DepositMetadata, parse_metadata
-from kho.archive.status import validity_of
 from kho.indexer.errors import IndexUnavailable
 from kho.indexer.extract import sniff_media_type
 from kho.services.audit import AuditService
@@ -39,7 +38,7 @@ from kho.services.errors import (
 from kho.services.indexing import IndexingService
 from kho.services.lifecycle import LifecycleService
 from kho.services.verify import VerifyService, summary_of
-from kho.services.views import record_view, with_status
+from kho.services.views import view_on
 
 __all__ = ["DepositOutcome", "DepositService"]
 
@@ -201,9 +200,7 @@ class DepositService:
         indexed = self.indexing.index_record(record_id)
         if indexed:
             self.b.packages.remove_outbox(record_id)
-        view = with_status(
-            record_view(manifest), validity_of(manifest, self.b.settings.zone), self.b.today()
-        )
+        view = view_on(manifest, self.b.settings.zone, self.b.today())
         return DepositOutcome("created", view, indexed, manifest.warnings)
 
     def _superseded_target(self, meta: DepositMetadata) -> str | None:
@@ -233,7 +230,5 @@ class DepositService:
             record_ids=[record_id],
             subject_ids=[s.id for s in manifest.subjects],
         )
-        view = with_status(
-            record_view(manifest), validity_of(manifest, self.b.settings.zone), self.b.today()
-        )
+        view = view_on(manifest, self.b.settings.zone, self.b.today())
         return DepositOutcome("existing", view, indexed, manifest.warnings)

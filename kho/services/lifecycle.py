@@ -12,12 +12,11 @@ from typing import Any
 
 from kho.archive.errors import ObjectExists
 from kho.archive.manifest import EventType, Manifest, StatusEvent
-from kho.archive.status import validity_of
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
 from kho.services.errors import Conflict
 from kho.services.indexing import IndexingService
-from kho.services.views import record_view, with_status
+from kho.services.views import view_on
 
 __all__ = ["LifecycleService"]
 
@@ -93,6 +92,4 @@ class LifecycleService:
         return self.view(manifest)
 
     def view(self, manifest: Manifest) -> dict[str, Any]:
-        return with_status(
-            record_view(manifest), validity_of(manifest, self.b.settings.zone), self.b.today()
-        )
+        return view_on(manifest, self.b.settings.zone, self.b.today())

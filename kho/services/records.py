@@ -8,11 +8,10 @@ from typing import Any
 
 from kho.archive.errors import ObjectNotFound
 from kho.archive.manifest import Manifest
-from kho.archive.status import validity_of
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
 from kho.services.errors import MissingPurpose, RecordNotFound
-from kho.services.views import record_view, with_status
+from kho.services.views import view_on
 
 __all__ = ["Content", "RecordService", "require_purpose"]
 
@@ -67,9 +66,7 @@ class RecordService:
         return self.view(manifest)
 
     def view(self, manifest: Manifest) -> dict[str, Any]:
-        return with_status(
-            record_view(manifest), validity_of(manifest, self.b.settings.zone), self.b.today()
-        )
+        return view_on(manifest, self.b.settings.zone, self.b.today())
 
     def history(self, record_id: str, access: Access) -> list[dict[str, Any]]:
         require_purpose(access)

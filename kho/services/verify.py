@@ -59,7 +59,7 @@ class VerifyService:
             self.audit.record("verify", access, outcome="unreadable")
             raise
         self.audit.record(
-            "verify", access, outcome=report.indication.value if report.signed else "unsigned"
+            "verify", access, outcome=str(report.summary()["indication"] or "unsigned")
         )
         return report
 

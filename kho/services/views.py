@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,10 +11,15 @@ from kho.archive.manifest import EventType, Manifest
 from kho.archive.status import Validity, status_on, validity_of
 from kho.indexer.index import IndexDocument
 
-__all__ = ["index_document", "record_view", "with_status"]
+__all__ = ["index_document", "record_view", "view_on", "with_status"]
 
 
-def record_view(manifest: Manifest) -> dict[str, Any]:
+def _when(instant: datetime | None, zone: ZoneInfo) -> str | None:
+    """RFC 3339 with the offset of KHO_TIMEZONE (+07:00), as Vietnamese users read it."""
+    return instant.astimezone(zone).isoformat() if instant is not None else None
+
+
+def record_view(manifest: Manifest, zone: ZoneInfo) -> dict[str, Any]:
     """The JSON view of a record, without `status` (computed per request by with_status)."""
     revoked = manifest.event(EventType.revoked)
     superseded = manifest.event(EventType.superseded)
@@ -38,7 +43,10 @@ def record_view(manifest: Manifest) -> dict[str, Any]:
         "filename": manifest.file.filename,
         "pages": manifest.file.pages,
         "origin": manifest.origin.value,
-        "signature": manifest.signature.model_dump(mode="json"),
+        "signature": {
+            **manifest.signature.model_dump(mode="json"),
+            "signed_at": _when(manifest.signature.signed_at, zone),
+        },
         "retention": {
             "rule": manifest.retention.rule,
             "retain_until": (
@@ -50,11 +58,11 @@ def record_view(manifest: Manifest) -> dict[str, Any]:
         },
         "supersedes": manifest.supersedes,
         "superseded_by": superseded.superseded_by if superseded else None,
-        "superseded_at": superseded.at.isoformat() if superseded else None,
-        "revoked_at": revoked.at.isoformat() if revoked else None,
+        "superseded_at": _when(superseded.at, zone) if superseded else None,
+        "revoked_at": _when(revoked.at, zone) if revoked else None,
         "revocation_reason": revoked.reason if revoked else None,
-        "disposed_at": disposed.at.isoformat() if disposed else None,
-        "deposited_at": manifest.provenance.deposited_at.isoformat(),
+        "disposed_at": _when(disposed.at, zone) if disposed else None,
+        "deposited_at": _when(manifest.provenance.deposited_at, zone),
         "source_system": manifest.provenance.source_system,
         "extraction": {
             "language": manifest.extraction.language,
@@ -69,6 +77,11 @@ def record_view(manifest: Manifest) -> dict[str, Any]:
 def with_status(view: Mapping[str, Any], validity: Validity, day: date) -> dict[str, Any]:
     """The view with `status` on `day`, judged from the validity facts, never stored."""
     return {**view, "status": status_on(validity, day).value}
+
+
+def view_on(manifest: Manifest, zone: ZoneInfo, day: date) -> dict[str, Any]:
+    """The record as shown on `day`: its view and its status that day."""
+    return with_status(record_view(manifest, zone), validity_of(manifest, zone), day)
 
 
 def index_document(manifest: Manifest, text: str, zone: ZoneInfo) -> IndexDocument:
@@ -88,5 +101,5 @@ def index_document(manifest: Manifest, text: str, zone: ZoneInfo) -> IndexDocume
         indication=manifest.signature.indication,
         deposited_at=manifest.provenance.deposited_at,
         text=text,
-        record=record_view(manifest),
+        record=record_view(manifest, zone),
     )

@@ -129,7 +129,7 @@ def test_revocation_removes_a_result_from_reuse_from_that_day(
     [
         (lambda pdf: b"", UnsupportedMediaType),
         (lambda pdf: b"PK\x03\x04 this is a zip", UnsupportedMediaType),
-        (lambda pdf: b"<html>%PDF-1.7 in disguise</html>" + b" " * 2000, UnsupportedMediaType),
+        (lambda pdf: b"<html>%PDF-1.7 in disguise</html>" + b" " * 2000, UnreadableDocument),
         (lambda pdf: pdf[: len(pdf) // 2], UnreadableDocument),
         (lambda pdf: b"%PDF-1.7\n" + b"\x00garbage" * 100, UnreadableDocument),
     ],
