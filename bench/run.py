@@ -112,7 +112,8 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def citizen(rng: random.Random) -> str:
-    return f"0{rng.choice(['01', '12', '79', '48', '31'])}{rng.choice('0123')}{rng.randrange(10**8):08d}"
+    province = rng.choice(["01", "12", "79", "48", "31"])
+    return f"0{province}{rng.choice('0123')}{rng.randrange(10**8):08d}"
 
 
 def templates(pki: TestPKI) -> list[bytes]:
@@ -215,7 +216,8 @@ def http_load(
         for t in pool:
             t.join()
         elapsed = time.perf_counter() - start
-        rss_kb = int(open(f"/proc/{server.pid}/status").read().split("VmRSS:")[1].split()[0])
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        rss_kb = int(status.split("VmRSS:")[1].split()[0])
         return len(latencies) / elapsed, latencies, rss_kb
     finally:
         server.terminate()
@@ -333,7 +335,10 @@ def main() -> int:
             "",
         ),
     ]
-    machine = f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    machine = (
+        f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores · "
+        f"Python {platform.python_version()}"
+    )
     header = (
         f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {args.stack} · n={args.n}\n\n"
         f"Machine: {machine}\n\n| measure | rate | latency |\n|---|---|---|\n"
