@@ -14,7 +14,9 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Final
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -479,9 +481,9 @@ class TestPKI:
         signed PDF adds a second signature. With `timestamp`, an RFC 3161 signature
         timestamp dated `signing_time` (or now) is added. The "expired" signer signs at
         `expired_signing_time` unless told otherwise."""
-        cert = self.signer_certificate(signer)
         if signer == "tsa":
             raise UnknownSigner("the TSA does not sign documents")
+        cert = self.signer_certificate(signer)
         if signing_time is None and signer == "expired":
             signing_time = self.expired_signing_time
         chain = [] if _BY_FILE[signer].issuer == "rogue-root-ca" else ["intermediate-ca"]
@@ -566,9 +568,6 @@ class TestPKI:
     def add_validation_info(self, pdf: bytes, signer: str, *, crls: bool = False) -> bytes:
         """Append a DSS (LTV data) to a signed PDF: the signer's chain, an OCSP response
         for it and, with `crls`, the CRLs. An incremental update that validators accept."""
-        from asn1crypto import crl as asn1_crl
-        from asn1crypto import ocsp as asn1_ocsp
-
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
         certs = [_asn1_cert(self._certs[n]) for n in (signer, "intermediate-ca", "root-ca")]
         DocumentSecurityStore.supply_dss_in_writer(

@@ -1,0 +1,25 @@
+"""What can go wrong before any signature can be judged: the input or the trust settings."""
+
+from __future__ import annotations
+
+__all__ = ["EncryptedPdf", "SignatureError", "TrustConfigError", "UnreadablePdf"]
+
+
+class SignatureError(Exception):
+    """Base of the errors about the input. Problems with a signature itself are not
+    errors: they are indications in the report."""
+
+
+class UnreadablePdf(SignatureError):
+    """The input is not a PDF that can be read: garbage, truncated, damaged
+    (`kho verify` exit 4)."""
+
+
+class EncryptedPdf(UnreadablePdf):
+    """The PDF is encrypted with a password we do not have (`kho verify` exit 4)."""
+
+
+class TrustConfigError(ValueError):
+    """A trust root, intermediate or CRL file is missing or unreadable; the message names
+    the file. A settings problem, not an input problem: deliberately not a SignatureError,
+    so that code mapping SignatureError to "unreadable input" does not swallow it."""

@@ -1,0 +1,503 @@
+"""Validate every signature of a PDF and report ETSI EN 319 102-1 indications.
+
+pyHanko supplies the building blocks: reading signatures, the byte-range digest and the
+signature check, coverage and difference analysis, the algorithm policy; certificate
+paths are validated by pyhanko-certvalidator through `paths.PathChecker` (cached). The
+control flow is that of EN 319 102-1 validation with time and past signature validation
+(§ 5.5, § 5.6.2.4): the chain is judged now; if that fails only for want of a proof of
+existence (expired, revoked, stale revocation data), it is judged again as of the best
+proof available: a trusted signature timestamp, a trusted later document timestamp, or
+the archive's own deposit time (`moment`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509 as pyca_x509
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
+from pyhanko.sign.general import (
+    CMSExtractionError,
+    MultivaluedAttributeError,
+    NonexistentAttributeError,
+    extract_certificate_info,
+    find_unique_cms_attribute,
+)
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import ModificationInfo, SignatureCoverageLevel
+from pyhanko.sign.validation.utils import DEFAULT_ALGORITHM_USAGE_POLICY
+
+from . import speedups
+from .cache import PathValidationCache
+from .document import (
+    EmbeddedData,
+    FoundSignature,
+    document_security_store,
+    find_signatures,
+    open_pdf,
+    revocation_attribute,
+)
+from .messages import Reason, describe
+from .paths import ChainData, ChainUsage, PathChecker, PathOutcome, default_cache
+from .status import (
+    Coverage,
+    DocumentReport,
+    Evidence,
+    Indication,
+    SignatureReport,
+    SignerInfo,
+    SubIndication,
+)
+from .timestamps import (
+    check_token,
+    content_timestamps,
+    digest_of,
+    signature_timestamps,
+)
+from .trust import TrustConfig
+
+__all__ = ["quiet_library_logs", "validate_pdf"]
+
+logger = logging.getLogger(__name__)
+
+_LIBRARY_LOGGERS = ("pyhanko", "pyhanko_certvalidator", "asn1crypto")
+
+
+def quiet_library_logs(level: int = logging.CRITICAL) -> None:
+    """Keep pyHanko's and certvalidator's warnings (which carry tracebacks for bad input)
+    off the console, unless logging was configured for them. The CLI's `--debug` may
+    set these loggers to DEBUG afterwards."""
+    for name in _LIBRARY_LOGGERS:
+        library_logger = logging.getLogger(name)
+        if library_logger.level == logging.NOTSET:
+            library_logger.setLevel(level)
+
+
+quiet_library_logs()
+speedups.install()
+
+# Sub-indications that past validation can turn into a pass given an earlier proof of
+# existence (EN 319 102-1 § 5.6.2.4).
+_RECOVERABLE_WITH_POE = frozenset(
+    {
+        SubIndication.OUT_OF_BOUNDS_NO_POE,
+        SubIndication.OUT_OF_BOUNDS_NOT_REVOKED,
+        SubIndication.REVOKED_NO_POE,
+        SubIndication.REVOKED_CA_NO_POE,
+        SubIndication.TRY_LATER,
+        SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+    }
+)
+
+_SUPPORTED_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached"})
+
+
+@dataclass
+class _Context:
+    checker: PathChecker
+    now: datetime
+    archive_poe: datetime | None
+    dss: EmbeddedData
+    # (revision covered, time) of trusted document timestamps: proofs of existence for
+    # every signature made in an earlier revision.
+    document_timestamps: list[tuple[int, datetime]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    indication: Indication
+    subindication: SubIndication | None
+    message: tuple[str, str]
+    trusted: bool = False
+
+
+@dataclass
+class _Facts:
+    """What is known about one signature so far; `report` adds the verdict."""
+
+    field_name: str
+    signer: SignerInfo | None = None
+    claimed_signing_time: datetime | None = None
+    timestamp_time: datetime | None = None
+    timestamp_trusted: bool | None = None
+    coverage: Coverage = Coverage.PARTIAL
+    modified_after_signing: bool = False
+    modification_level: str | None = None
+    intact: bool = False
+    valid: bool = False
+
+    def report(
+        self,
+        verdict: _Verdict,
+        *,
+        validation_time: datetime | None = None,
+        evidence: Evidence | None = None,
+    ) -> SignatureReport:
+        return SignatureReport(
+            field_name=self.field_name,
+            signer=self.signer,
+            claimed_signing_time=self.claimed_signing_time,
+            timestamp_time=self.timestamp_time,
+            indication=verdict.indication,
+            subindication=verdict.subindication,
+            coverage=self.coverage,
+            modified_after_signing=self.modified_after_signing,
+            modification_level=self.modification_level,
+            trusted=verdict.trusted,
+            intact=self.intact,
+            valid=self.valid,
+            message_vi=verdict.message[0],
+            message_en=verdict.message[1],
+            timestamp_trusted=self.timestamp_trusted,
+            validation_time=validation_time,
+            evidence=evidence or Evidence(),
+        )
+
+
+def _failed(what: Reason | SubIndication, detail: str = "") -> _Verdict:
+    """TOTAL-FAILED for a reason (a FORMAT_FAILURE) or a sub-indication."""
+    sub = what if isinstance(what, SubIndication) else SubIndication.FORMAT_FAILURE
+    return _Verdict(Indication.TOTAL_FAILED, sub, describe(what, detail=detail))
+
+
+def validate_pdf(
+    data: bytes,
+    trust: TrustConfig,
+    *,
+    moment: datetime | None = None,
+    cache: PathValidationCache[PathOutcome] | None = None,
+    now: datetime | None = None,
+) -> DocumentReport:
+    """Validate every signature in `data`.
+
+    `moment` is a proof-of-existence time for the signatures (AdES past validation): the
+    archive passes the deposit time when re-validating, so a signer certificate that
+    expired (or was revoked) after deposit does not turn a result INDETERMINATE.
+    `now` overrides the validation time (tests). An unsigned PDF gives a report with
+    `signed` False; unreadable input raises UnreadablePdf, a password-protected PDF
+    EncryptedPdf. Nothing else escapes: a broken signature is a TOTAL-FAILED report.
+    """
+    validated_at = (now or datetime.now(UTC)).astimezone(UTC)
+    if moment is not None and moment.tzinfo is None:
+        raise ValueError("moment must be an aware datetime")
+    poe = None if moment is None else min(moment.astimezone(UTC), validated_at)
+    reader = open_pdf(data)
+    signatures = find_signatures(reader)
+    context = _Context(
+        PathChecker(trust, cache or default_cache),
+        validated_at,
+        poe,
+        document_security_store(reader),
+    )
+    for signature in signatures:
+        if signature.is_document_timestamp:
+            assert signature.embedded is not None
+            _register_document_timestamp(signature.embedded, context)
+    reports = [
+        _validate_signature(signature, context)
+        for signature in signatures
+        if not signature.is_document_timestamp
+    ]
+    return DocumentReport(tuple(reports), validated_at, poe)
+
+
+def _judge_chain(
+    context: _Context, chain: ChainData, usage: ChainUsage, poe: datetime | None
+) -> tuple[PathOutcome, datetime]:
+    """The chain's outcome now or, failing that for want of proof, as of `poe`; with the
+    time the verdict holds for."""
+    now = context.now
+    current = context.checker.check(chain, usage, now, current=True)
+    if (
+        current.ok
+        or poe is None
+        or poe >= now
+        or current.subindication not in _RECOVERABLE_WITH_POE
+    ):
+        return current, now
+    past = context.checker.check(chain, usage, poe, current=False)
+    return (past, poe) if past.ok else (current, now)
+
+
+def _tsa_judge(context: _Context) -> Callable[[ChainData], PathOutcome]:
+    """Judges a timestamp authority's chain now, or as of the archive's proof."""
+
+    def judge(chain: ChainData) -> PathOutcome:
+        return _judge_chain(context, chain, ChainUsage.TIMESTAMP, context.archive_poe)[0]
+
+    return judge
+
+
+def _register_document_timestamp(embedded: EmbeddedPdfSignature, context: _Context) -> None:
+    try:
+        embedded.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)  # type: ignore[no-untyped-call]
+        if embedded.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
+            return
+        if embedded.summarise_integrity_info().get("docmdp_ok") is False:
+            return
+        check = check_token(
+            embedded.signed_data,
+            lambda algorithm: embedded.compute_digest(algorithm),
+            _tsa_judge(context),
+            extra_certs=context.dss.certs,
+        )
+    except Exception:  # an unusable document timestamp proves nothing
+        logger.debug("ignoring unusable document timestamp", exc_info=True)
+        return
+    if check.trusted and check.time is not None:
+        context.document_timestamps.append((embedded.signed_revision, check.time))
+
+
+def _signer_info(cert: asn1_x509.Certificate) -> SignerInfo:
+    return _signer_info_of(cert.dump())
+
+
+@lru_cache(maxsize=1024)
+def _signer_info_of(der: bytes) -> SignerInfo:
+    cert = asn1_x509.Certificate.load(der)
+    try:
+        parsed = pyca_x509.load_der_x509_certificate(der)
+        subject, issuer = parsed.subject.rfc4514_string(), parsed.issuer.rfc4514_string()
+    except ValueError:  # cryptography is stricter than asn1crypto
+        subject, issuer = cert.subject.human_friendly, cert.issuer.human_friendly
+    common_name = cert.subject.native.get("common_name") or subject
+    if isinstance(common_name, list):
+        common_name = common_name[-1]
+    return SignerInfo(
+        subject=subject,
+        issuer=issuer,
+        serial=format(cert.serial_number, "X"),
+        common_name=str(common_name),
+    )
+
+
+def _validate_signature(signature: FoundSignature, context: _Context) -> SignatureReport:
+    name, embedded = signature.field_name, signature.embedded
+    facts = _Facts(name)
+    subfilter = signature.subfilter
+    if subfilter is not None and subfilter not in _SUPPORTED_SUBFILTERS:
+        return facts.report(_failed(Reason.UNSUPPORTED, detail=subfilter))
+    if embedded is None:
+        return facts.report(_failed(Reason.BAD_STRUCTURE))
+    try:
+        return _judge_signature(embedded, facts, context)
+    except SignatureValidationError as error:
+        sub = SubIndication(getattr(error.ades_subindication, "standard_name", "FORMAT_FAILURE"))
+        status = getattr(getattr(error.ades_subindication, "status", None), "name", "FAILED")
+        indication = (
+            Indication.INDETERMINATE if status == "INDETERMINATE" else Indication.TOTAL_FAILED
+        )
+        message = describe(sub, detail=error.failure_message)
+        return facts.report(_Verdict(indication, sub, message))
+    except (ValueError, PdfError):  # asn1crypto and pyHanko's errors for malformed data
+        logger.debug("malformed signature %s", name, exc_info=True)
+        return facts.report(_failed(Reason.BAD_STRUCTURE))
+    except Exception as error:  # never a traceback for bad input
+        logger.warning("signature %s could not be checked: %s", name, type(error).__name__)
+        logger.debug("unexpected error", exc_info=True)
+        sub = SubIndication.GENERIC
+        message = describe(sub, detail=type(error).__name__)
+        return facts.report(_Verdict(Indication.INDETERMINATE, sub, message))
+
+
+_COVERAGE = {
+    SignatureCoverageLevel.ENTIRE_FILE: Coverage.ENTIRE_FILE,
+    SignatureCoverageLevel.ENTIRE_REVISION: Coverage.ENTIRE_REVISION,
+}
+
+
+def _judge_signature(
+    embedded: EmbeddedPdfSignature, facts: _Facts, context: _Context
+) -> SignatureReport:
+    # 1. Integrity of the document around the signature: coverage and what was appended.
+    embedded.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)  # type: ignore[no-untyped-call]
+    integrity = embedded.summarise_integrity_info()
+    level = ModificationInfo(
+        coverage=integrity["coverage"], diff_result=integrity["diff_result"]
+    ).modification_level
+    facts.coverage = _COVERAGE.get(integrity["coverage"], Coverage.PARTIAL)
+    facts.modification_level = None if level is None else level.name
+    facts.modified_after_signing = facts.coverage is not Coverage.ENTIRE_FILE and level not in (
+        ModificationLevel.NONE,
+        ModificationLevel.LTA_UPDATES,
+    )
+    facts.claimed_signing_time = embedded.self_reported_timestamp
+
+    # 2. The signer's certificate, the digest and the signature value.
+    signer_info = embedded.signer_info
+    try:
+        cert_info = extract_certificate_info(embedded.signed_data)
+    except CMSExtractionError:
+        sub = SubIndication.NO_SIGNING_CERTIFICATE_FOUND
+        return facts.report(_Verdict(Indication.INDETERMINATE, sub, describe(sub)))
+    cert = cert_info.signer_cert
+    facts.signer = _signer_info(cert)
+    facts.intact, facts.valid = validate_sig_integrity(
+        signer_info,
+        cert,
+        expected_content_type=embedded.signed_data["encap_content_info"]["content_type"].native,
+        actual_digest=embedded.compute_digest(),
+    )
+    if not facts.intact:
+        return facts.report(_failed(SubIndication.HASH_FAILURE))
+    if not facts.valid:
+        return facts.report(_failed(SubIndication.SIG_CRYPTO_FAILURE))
+    if facts.coverage is Coverage.PARTIAL:
+        return facts.report(_failed(Reason.PARTIAL_COVERAGE))
+    if integrity["docmdp_ok"] is False or (
+        facts.coverage is Coverage.ENTIRE_REVISION and level is None
+    ):
+        # As the EU's DSS does, a disallowed change after signing fails the format
+        # checks: whatever the signature covers, it no longer vouches for what is shown.
+        return facts.report(_failed(Reason.MODIFIED))
+
+    # 3. Proofs of existence: signature timestamp, later document timestamps, deposit.
+    embedded_data = context.dss.plus(revocation_attribute(signer_info))
+    signature_value: bytes = signer_info["signature"].native
+    stamps = [
+        check_token(
+            token,
+            lambda algorithm: digest_of(signature_value, algorithm),
+            _tsa_judge(context),
+            extra_certs=embedded_data.certs,
+        )
+        for token in signature_timestamps(signer_info)
+    ]
+    stamp = next((s for s in stamps if s.trusted), stamps[-1] if stamps else None)
+    stamped = [
+        when
+        for revision, when in context.document_timestamps
+        if revision > embedded.signed_revision
+    ]
+    if stamp is not None:
+        facts.timestamp_trusted = stamp.trusted
+        if stamp.intact and stamp.valid:
+            facts.timestamp_time = stamp.time
+        if stamp.trusted and stamp.time is not None:
+            stamped.append(stamp.time)
+    if stamped and min(stamped) < cert.not_valid_before:
+        # A trusted timestamp older than the certificate (EN 319 102-1 § 5.5.4). The
+        # archive's own deposit time is not held against a signature this way.
+        sub = SubIndication.NOT_YET_VALID
+        message = describe(Reason.SIGNED_BEFORE_CERTIFICATE)
+        return facts.report(_Verdict(Indication.TOTAL_FAILED, sub, message))
+    proofs = [*stamped, *(t for t in (context.archive_poe,) if t is not None)]
+    poe = min(proofs) if proofs else None
+
+    # 4. Algorithms, then the signer's chain, now or as of the proof of existence.
+    crypto = _algorithm_problem(signer_info, cert, context.now, poe)
+    chain = ChainData(
+        cert,
+        others=(*cert_info.other_certs, *embedded_data.certs),
+        crls=embedded_data.crls,
+        ocsps=embedded_data.ocsps,
+    )
+    outcome, judged_at = _judge_chain(context, chain, ChainUsage.SIGNER, poe)
+    evidence = outcome.evidence.merge(
+        *(s.outcome.evidence for s in stamps if s.outcome is not None)
+    )
+    verdict = _verdict(outcome, judged_at, cert, signer_info, context, crypto, facts.coverage)
+    return facts.report(verdict, validation_time=judged_at, evidence=evidence)
+
+
+def _algorithm_problem(
+    signer_info: cms.SignerInfo,
+    cert: asn1_x509.Certificate,
+    now: datetime,
+    poe: datetime | None,
+) -> SubIndication | None:
+    policy = DEFAULT_ALGORITHM_USAGE_POLICY
+    digest_algorithm = signer_info["digest_algorithm"]
+    signature_algorithm = signer_info["signature_algorithm"]
+    for constraint in (
+        policy.digest_algorithm_allowed(digest_algorithm, now),
+        policy.signature_algorithm_allowed(signature_algorithm, now, cert.public_key),
+        policy.digest_combination_allowed(signature_algorithm, digest_algorithm, now),
+    ):
+        if constraint.allowed:
+            continue
+        banned_since = constraint.not_allowed_after
+        if banned_since is None:
+            return SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+        if poe is None or poe >= banned_since:
+            return SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE
+    return None
+
+
+def _verdict(
+    outcome: PathOutcome,
+    judged_at: datetime,
+    cert: asn1_x509.Certificate,
+    signer_info: cms.SignerInfo,
+    context: _Context,
+    crypto: SubIndication | None,
+    coverage: Coverage,
+) -> _Verdict:
+    if crypto is not None:
+        return _Verdict(Indication.INDETERMINATE, crypto, describe(crypto))
+    if outcome.ok:
+        if judged_at < context.now:
+            message = describe(Reason.PASSED_IN_PAST, date=judged_at)
+        elif coverage is Coverage.ENTIRE_REVISION:
+            message = describe(Reason.PASSED_WITH_UPDATES)
+        else:
+            message = describe(Reason.PASSED)
+        return _Verdict(Indication.TOTAL_PASSED, None, message, trusted=True)
+    sub = outcome.subindication
+    assert sub is not None
+    # A content timestamp (made before signing) later than the revocation or expiry
+    # proves the signature was made with a dead certificate (EN 319 102-1 § 5.3.4).
+    not_before = _content_timestamp_time(signer_info, context)
+    if (
+        sub is SubIndication.REVOKED_NO_POE
+        and not_before is not None
+        and outcome.revocation_date is not None
+        and not_before >= outcome.revocation_date
+    ):
+        return _Verdict(
+            Indication.TOTAL_FAILED,
+            SubIndication.REVOKED,
+            describe(SubIndication.REVOKED, date=outcome.revocation_date),
+        )
+    if (
+        sub is SubIndication.OUT_OF_BOUNDS_NO_POE
+        and not_before is not None
+        and not_before >= cert.not_valid_after
+    ):
+        return _Verdict(
+            Indication.INDETERMINATE,
+            SubIndication.EXPIRED,
+            describe(SubIndication.OUT_OF_BOUNDS_NO_POE, date=cert.not_valid_after),
+        )
+    date = outcome.revocation_date
+    if sub is SubIndication.OUT_OF_BOUNDS_NO_POE:
+        date = cert.not_valid_after if cert.not_valid_after < context.now else None
+    return _Verdict(Indication.INDETERMINATE, sub, describe(sub, date=date))
+
+
+def _content_timestamp_time(signer_info: cms.SignerInfo, context: _Context) -> datetime | None:
+    try:
+        message_digest = find_unique_cms_attribute(
+            signer_info["signed_attrs"], "message_digest"
+        ).native
+    except (NonexistentAttributeError, MultivaluedAttributeError):
+        return None
+    own_algorithm = signer_info["digest_algorithm"]["algorithm"].native
+    for token in content_timestamps(signer_info):
+        check = check_token(
+            token,
+            lambda algorithm: message_digest if algorithm == own_algorithm else None,
+            _tsa_judge(context),
+        )
+        if check.trusted:
+            return check.time
+    return None
