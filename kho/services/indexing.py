@@ -66,12 +66,17 @@ class IndexingService:
 
     def reindex(self, progress: Progress | None = None, *, batch: int = 200) -> int:
         """Rebuild the whole index from the object store alone; readers see the old index
-        until the new one is complete."""
-        record_ids = sorted(set(self.b.packages.record_ids()))
-        total = len(record_ids)
+        until the new one is complete.
+
+        The rebuild starts before the store is listed: a deposit claimed after the listing
+        then reaches the new index too (dual writes on Elasticsearch; on the embedded engine
+        it waits in the outbox while the rebuild holds the write lock).
+        """
         rebuild = self.b.index.rebuild()
         done = 0
         try:
+            record_ids = sorted(set(self.b.packages.record_ids()))
+            total = len(record_ids)
             pending: list[IndexDocument] = []
             for record_id in record_ids:
                 pending.append(self.document(record_id))
