@@ -9,9 +9,15 @@ from typing import Any
 from fastapi import FastAPI
 
 from kho import __version__
-from kho.api.middleware import BodyLimitMiddleware, RequestIdMiddleware, SafetyNetMiddleware
+from kho.api.middleware import (
+    BodyLimitMiddleware,
+    MetricsMiddleware,
+    RequestIdMiddleware,
+    SafetyNetMiddleware,
+)
+from kho.api.openapi import install_openapi
 from kho.api.problems import install_problem_handlers
-from kho.api.routes import health, lookup, records, verify
+from kho.api.routes import audit, health, keys, lookup, records, verify
 from kho.services import Services
 
 __all__ = ["create_api"]
@@ -21,11 +27,29 @@ Kho keeps the digitally signed results of administrative procedures and lets age
 systems reuse them by the citizen's personal ID number or the enterprise code, instead of
 asking for paper copies.
 
-* Authenticate with `Authorization: Bearer <API key>` (`kho keys create`).
-* State the purpose of every read with `X-Dossier-Code: <the dossier being processed>`;
-  it is recorded in the audit trail with the access.
-* Errors are `application/problem+json` (RFC 9457).
+* Authenticate with `Authorization: Bearer <API key>` (`kho keys create`, or
+  `POST /api/v1/keys` with a `keys:manage` key). Scopes: `records:read`, `records:write`,
+  `retention:manage`, `audit:read`, `subjects:access-log`, `keys:manage`.
+* State the purpose of every read with `X-Dossier-Code: <the dossier being processed>`
+  (mã hồ sơ, e.g. `000.00.15.H62-261123-0001`); it is recorded in the audit trail with the
+  access. Every lookup, read and download is an audit event.
+* Errors are `application/problem+json` (RFC 9457) with a `type` under `/problems/`:
+  400 unparseable request or missing header, 401 no or bad key, 403 wrong scope or a key
+  limit, 404, 409 conflict, 413 too large, 415 not a PDF, 416 bad range, 422 invalid
+  values, 429 rate limited (wait `Retry-After` seconds), 503 a backend down.
+* Each API key may make `KHO_RATE_LIMIT_PER_MINUTE` requests a minute.
+* Every response carries `X-Request-ID` (send your own to correlate logs).
+* Dates are calendar dates in Asia/Ho_Chi_Minh; times are RFC 3339 with an offset.
 """
+
+_TAGS = [
+    {"name": "records", "description": "Deposit, read, download, revoke and supersede results"},
+    {"name": "lookup", "description": "Reuse lookup by subject, and full-text search"},
+    {"name": "verification", "description": "Signature validation reports"},
+    {"name": "audit", "description": "The audit trail, and a subject's access log"},
+    {"name": "keys", "description": "Agencies' API keys (administrators)"},
+    {"name": "health", "description": "Probes and metrics (no API key)"},
+]
 
 
 def create_api(
@@ -41,12 +65,16 @@ def create_api(
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        openapi_tags=_TAGS,
     )
     app.state.services = services
     install_problem_handlers(app)
+    install_openapi(app)
     app.include_router(records.router, prefix="/api/v1")
     app.include_router(lookup.router, prefix="/api/v1")
     app.include_router(verify.router, prefix="/api/v1")
+    app.include_router(audit.router, prefix="/api/v1")
+    app.include_router(keys.router, prefix="/api/v1")
     app.include_router(health.router)
     # Added innermost first: the request id wraps everything, the body limit sits inside.
     multipart_overhead = 1024 * 1024
@@ -54,5 +82,6 @@ def create_api(
         BodyLimitMiddleware, limit=services.settings.max_upload_bytes + multipart_overhead
     )
     app.add_middleware(SafetyNetMiddleware)
+    app.add_middleware(MetricsMiddleware, templates=lambda: app.openapi()["paths"])
     app.add_middleware(RequestIdMiddleware)
     return app

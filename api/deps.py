@@ -1,4 +1,5 @@
-"""Request dependencies: the services, the caller's API key and scope, the stated purpose."""
+"""Request dependencies: the services, the caller's API key, scope and rate limit, the
+stated purpose."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kho.api.middleware import request_id
 from kho.archive.identifiers import PURPOSE_CODE
@@ -13,7 +15,16 @@ from kho.archive.manifest import Actor
 from kho.services import Access, ApiKey, Services
 from kho.services.errors import MissingPurpose
 
-__all__ = ["Caller", "Purpose", "caller", "get_services", "purpose_header"]
+__all__ = [
+    "Caller",
+    "OptionalPurpose",
+    "Purpose",
+    "ServicesDep",
+    "access_for",
+    "caller",
+    "get_services",
+    "purpose_header",
+]
 
 
 def get_services(request: Request) -> Services:
@@ -23,37 +34,49 @@ def get_services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
-
-def _bearer(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
+# Declares the scheme in the OpenAPI document; the key itself is checked by KeyService.
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    bearerFormat="kho_<key id>_<secret>",
+    description="An agency API key (`kho keys create` or `POST /api/v1/keys`), sent as "
+    "`Authorization: Bearer kho_…`.",
+)
 
 
 def caller(scope: str) -> Callable[..., ApiKey]:
-    """A dependency that authenticates the API key and requires `scope`."""
+    """A dependency that authenticates the API key, requires `scope` and takes one request
+    from the key's rate limit."""
 
     def dependency(
         services: ServicesDep,
-        authorization: Annotated[
-            str | None, Header(description="`Bearer <API key>`", include_in_schema=False)
-        ] = None,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> ApiKey:
-        key = services.keys.authenticate(_bearer(authorization))
+        key = services.keys.authenticate(credentials.credentials if credentials else None)
         services.keys.require(key, scope)
+        services.limiter.hit(key.key_id)
         return key
 
     return dependency
+
+
+def _check_purpose(value: str) -> str:
+    if not PURPOSE_CODE.fullmatch(value):
+        raise MissingPurpose(
+            "X-Dossier-Code must be 1-64 letters, digits, '.' or '-', e.g. "
+            "000.00.15.H62-261122-0007"
+        )
+    return value
 
 
 def purpose_header(
     x_dossier_code: Annotated[
         str | None,
         Header(
-            description="The dossier being processed: the purpose of this access, recorded in "
-            "the audit trail. Required for every request that returns a record or a subject's "
-            "data.",
+            alias="X-Dossier-Code",
+            description="The dossier being processed (mã hồ sơ): the purpose of this access, "
+            "recorded in the audit trail. Required for every request that returns a record or "
+            "a subject's data.",
             examples=["000.00.15.H62-261122-0007"],
         ),
     ] = None,
@@ -62,15 +85,27 @@ def purpose_header(
         raise MissingPurpose(
             "the X-Dossier-Code header is required: the dossier this access serves"
         )
-    if not PURPOSE_CODE.fullmatch(x_dossier_code):
-        raise MissingPurpose(
-            "X-Dossier-Code must be 1-64 letters, digits, '.' or '-', e.g. "
-            "000.00.15.H62-261122-0007"
-        )
-    return x_dossier_code
+    return _check_purpose(x_dossier_code)
+
+
+def optional_purpose_header(
+    x_dossier_code: Annotated[
+        str | None,
+        Header(
+            alias="X-Dossier-Code",
+            description="The dossier this action serves (mã hồ sơ), recorded in the audit "
+            "trail; optional here.",
+            examples=["000.00.15.H62-261122-0007"],
+        ),
+    ] = None,
+) -> str | None:
+    if x_dossier_code is None or not x_dossier_code.strip():
+        return None
+    return _check_purpose(x_dossier_code)
 
 
 Purpose = Annotated[str, Depends(purpose_header)]
+OptionalPurpose = Annotated[str | None, Depends(optional_purpose_header)]
 
 
 def access_for(key: ApiKey, purpose: str | None = None) -> Access:

@@ -6,21 +6,27 @@ line, so neither the client nor the log ever shows a traceback.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import re
 import secrets
+import time
+from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimitMiddleware", "RequestIdMiddleware", "SafetyNetMiddleware", "request_id"]
+from kho.logs import request_id
+from kho.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+__all__ = [
+    "BodyLimitMiddleware",
+    "MetricsMiddleware",
+    "RequestIdMiddleware",
+    "SafetyNetMiddleware",
+    "request_id",
+]
 
 log = logging.getLogger("kho.api")
-
-request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "kho_request_id", default=None
-)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
@@ -172,3 +178,53 @@ class SafetyNetMiddleware:
                     "Internal error",
                     "an internal error occurred; it was logged",
                 )
+
+
+class MetricsMiddleware:
+    """Count requests and time them by route template (`/api/v1/records/{record_id}`), so the
+    label set stays small whatever paths clients send. The templates are the paths of the
+    OpenAPI document (`templates` gives them), matched in order."""
+
+    def __init__(self, app: ASGIApp, templates: Callable[[], Iterable[str]]) -> None:
+        self.app = app
+        self._templates = templates
+        self._compiled: list[tuple[re.Pattern[str], str]] | None = None
+
+    def _template(self, path: str) -> str:
+        if self._compiled is None:
+            compiled = []
+            for template in self._templates():
+                regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+                compiled.append((re.compile(f"^{regex}$"), template))
+            # Literal paths before templated ones (/keys before /keys/{key_id}).
+            compiled.sort(key=lambda item: item[1].count("{"))
+            self._compiled = compiled
+        for pattern, template in self._compiled:
+            if pattern.match(path):
+                return template
+        if path == "/":
+            return "/"
+        return "/static" if path.startswith("/static/") else "other"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def timing_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timing_send)
+        finally:
+            template = self._template(str(scope.get("path", "")))
+            method = str(scope.get("method", "GET"))
+            HTTP_REQUESTS.labels(method=method, route=template, status=str(status)).inc()
+            HTTP_LATENCY.labels(method=method, route=template).observe(
+                time.perf_counter() - started
+            )

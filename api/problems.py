@@ -62,7 +62,13 @@ def _kho_error(request: Request, exc: Exception) -> JSONResponse:
     body = exc.problem()
     body["status"] = status
     body.setdefault("instance", request.url.path)
-    headers = {"Retry-After": "5"} if status == 503 else None
+    headers: dict[str, str] | None = None
+    if status == 503:
+        headers = {"Retry-After": "5"}
+    elif status == 429:
+        headers = {"Retry-After": str(exc.extra.get("retry_after") or 1)}
+    elif status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="kho"'}
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc.detail)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -81,7 +87,8 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         (err.get("loc") or ("",))[0] == "header" and err.get("type") == "missing"
         for err in exc.errors()
     )
-    status = 400 if headers_missing else 422
+    unparseable = any(err.get("type") == "json_invalid" for err in exc.errors())
+    status = 400 if headers_missing or unparseable else 422
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     return problem_response(
         status,

@@ -1,10 +1,12 @@
-"""The running server: the API and the web pages in one ASGI app, plus the outbox worker
-that indexes deposits the index missed while it was down."""
+"""The running server: the API and the web pages in one ASGI app, plus the background worker
+that indexes deposits the index missed while it was down and keeps the audit trail sealed
+and its event index caught up."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from kho.api.app import create_api
 from kho.errors import KhoError
 from kho.services import Services
+from kho.web.reports import render_report
 from kho.web.routes import STATIC_DIR
 from kho.web.routes import router as web_router
 
@@ -23,11 +26,17 @@ log = logging.getLogger("kho.server")
 
 
 class OutboxWorker:
-    """Drains the outbox every few seconds, so index outages heal by themselves."""
+    """Drains the outbox every few seconds, so index outages heal by themselves; and on a
+    longer period seals the audit trail's loose batches when due and catches the event
+    index up with the trail."""
 
-    def __init__(self, services: Services, interval_s: float = 5.0) -> None:
+    def __init__(
+        self, services: Services, interval_s: float = 5.0, audit_interval_s: float = 30.0
+    ) -> None:
         self.services = services
         self.interval_s = interval_s
+        self.audit_interval_s = audit_interval_s
+        self._next_audit = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kho-outbox", daemon=True)
 
@@ -48,6 +57,16 @@ class OutboxWorker:
                 log.warning("outbox: %s", exc.detail)
             except Exception as exc:  # keep the worker alive; one line in the log
                 log.error("outbox: %s: %s", type(exc).__name__, exc)
+            if time.monotonic() >= self._next_audit:
+                self._next_audit = time.monotonic() + self.audit_interval_s
+                try:
+                    chores = self.services.audit.maintain()
+                    if any(chores.values()):
+                        log.info("audit trail: %s", chores)
+                except KhoError as exc:
+                    log.warning("audit trail upkeep: %s", exc.detail)
+                except Exception as exc:
+                    log.error("audit trail upkeep: %s: %s", type(exc).__name__, exc)
             self._stop.wait(self.interval_s)
 
 
@@ -65,5 +84,6 @@ def create_app(services: Services, *, outbox_worker: bool = True) -> FastAPI:
 
     app = create_api(services, lifespan=lifespan)
     app.include_router(web_router)
+    app.state.report_html = render_report  # the API's `Accept: text/html` reports
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return app

@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["SearchBackend", "Settings", "SettingsError", "StorageBackend", "load_settings"]
+__all__ = [
+    "LogFormat",
+    "SearchBackend",
+    "Settings",
+    "SettingsError",
+    "StorageBackend",
+    "load_settings",
+]
 
 
 class StorageBackend(StrEnum):
@@ -28,6 +35,11 @@ class SearchBackend(StrEnum):
 class ExtractorBackend(StrEnum):
     embedded = "embedded"
     tika = "tika"
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 class SettingsError(Exception):
@@ -91,6 +103,17 @@ class Settings(BaseSettings):
     public_url: str = ""
     # The HMAC key API keys are hashed with; generated and kept in the object store if unset.
     api_key_secret: SecretStr | None = None
+    # Signed download links (POST /records/{id}/content-links): the longest validity allowed.
+    content_link_max_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
+    # The audit trail: loose batches are sealed into a segment every this many events, or
+    # once the oldest loose event is this old; segments are write-once for this many years.
+    audit_segment_events: int = Field(default=10_000, ge=10, le=1_000_000)
+    audit_seal_after_s: float = Field(default=3600.0, gt=0)
+    audit_retain_years: int = Field(default=10, ge=1, le=100)
+
+    # Log lines as text (the default) or one JSON object per line; both carry the request id.
+    log_format: LogFormat = LogFormat.text
 
     @field_validator("trust_roots", "trust_intermediates", "crls", mode="before")
     @classmethod

@@ -6,11 +6,13 @@ distributed backends' client libraries are imported only when chosen.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from kho.archive.audit import AuditTrail
 from kho.archive.package import Packages
 from kho.archive.store import ObjectStore
+from kho.indexer.events import AuditIndex
 from kho.indexer.extract import Extractor
 from kho.indexer.index import SearchIndex
 from kho.retention.schedule import RetentionSchedule
@@ -24,7 +26,14 @@ from kho.settings import (
     StorageBackend,
 )
 
-__all__ = ["build_extractor", "build_index", "build_services", "build_store"]
+__all__ = [
+    "build_audit_index",
+    "build_audit_trail",
+    "build_extractor",
+    "build_index",
+    "build_services",
+    "build_store",
+]
 
 
 def build_store(settings: Settings) -> ObjectStore:
@@ -45,6 +54,25 @@ def build_index(settings: Settings) -> SearchIndex:
     from kho.indexer.engines.embedded import EmbeddedSearchIndex
 
     return EmbeddedSearchIndex(settings.data_dir / "index" / "kho.sqlite3")
+
+
+def build_audit_index(settings: Settings) -> AuditIndex:
+    if settings.search is SearchBackend.elasticsearch:
+        from kho.indexer.engines.elasticsearch_audit import ElasticsearchAuditIndex
+
+        return ElasticsearchAuditIndex.from_settings(settings)
+    from kho.indexer.engines.embedded_audit import EmbeddedAuditIndex
+
+    return EmbeddedAuditIndex(settings.data_dir / "index" / "audit.sqlite3")
+
+
+def build_audit_trail(settings: Settings, store: ObjectStore) -> AuditTrail:
+    return AuditTrail(
+        store,
+        segment_events=settings.audit_segment_events,
+        seal_after=timedelta(seconds=settings.audit_seal_after_s),
+        retain_for=timedelta(days=round(365.25 * settings.audit_retain_years)),
+    )
 
 
 def build_extractor(settings: Settings) -> Extractor:
@@ -77,7 +105,8 @@ def build_services(settings: Settings) -> Services:
         index=build_index(settings),
         extractor=build_extractor(settings),
         packages=Packages(store),
-        trail=AuditTrail(store),
+        trail=build_audit_trail(settings, store),
         schedule=RetentionSchedule.load(settings.retention_schedule),
+        audit_index=build_audit_index(settings),
     )
     return Services(backends, agencies=_agencies(settings.agency_registry))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from support.backends import requested, settings_overrides
+from support.backends import clean_up, clean_up_session, requested, settings_overrides
 
 from kho.demo.documents import ResultDocument, render_pdf
 from kho.demo.pki import TestPKI
@@ -35,6 +35,13 @@ _seq = itertools.count(1)
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"kho backends under test: {', '.join(requested())}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sweep_test_buckets_and_indices() -> Iterator[None]:
+    """At the end of the session, remove what distributed tests left on the shared servers."""
+    yield
+    clean_up_session()
 
 
 @pytest.fixture(scope="session")
@@ -90,14 +97,16 @@ def stack(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings(stack: str, tmp_path: Path, pki: TestPKI) -> Settings:
-    return load_settings(
+def settings(stack: str, tmp_path: Path, pki: TestPKI) -> Iterator[Settings]:
+    built = load_settings(
         _env_file=None,
         trust_roots=[pki.root_cert_path],
         trust_intermediates=list(pki.intermediate_cert_paths),
         crls=list(pki.crl_paths),
         **settings_overrides(stack, tmp_path),
     )
+    yield built
+    clean_up(built)
 
 
 @pytest.fixture

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from kho.api.deps import ServicesDep
+from kho.api.problems import PROBLEM_JSON, problem_response
+from kho.api.schemas import Problem
+from kho.metrics import CONTENT_TYPE, render
 
 __all__ = ["router"]
 
@@ -22,12 +25,45 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness: every backend answers",
-    responses={503: {"description": "A backend is down; the body says which"}},
+    responses={
+        503: {
+            "model": Problem,
+            "description": "A backend is down; `checks` says which",
+            "content": {
+                PROBLEM_JSON: {
+                    "example": {
+                        "type": "/problems/backend-unavailable",
+                        "title": "Service unavailable",
+                        "status": 503,
+                        "detail": "not ready: index",
+                        "checks": {"index": {"backend": "elasticsearch", "status": "down"}},
+                    }
+                }
+            },
+        }
+    },
 )
 def readyz(services: ServicesDep) -> Any:
     checks = services.health.readiness()
-    ready = all(c["status"] == "ok" for c in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks},
-        status_code=200 if ready else 503,
-    )
+    down = sorted(role for role, c in checks.items() if c["status"] != "ok")
+    if down:
+        return problem_response(
+            503,
+            "backend-unavailable",
+            f"not ready: {', '.join(down)}",
+            headers={"Retry-After": "5"},
+            checks=checks,
+        )
+    return JSONResponse({"status": "ready", "checks": checks})
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Requests by route template and status, latencies, deposits by outcome, "
+    "lookups, audit appends and batch sizes, rate-limit refusals, process figures.",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+def metrics() -> Response:
+    return Response(render(), media_type=CONTENT_TYPE)

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from kho.api.deps import Purpose, ServicesDep, access_for, caller
-from kho.api.schemas import Problem, RecordList, SearchList
+from kho.api.openapi import problems
+from kho.api.routes.records import with_links
+from kho.api.schemas import RecordList, SearchList
 from kho.archive.status import Status
 from kho.indexer.index import LookupQuery, SearchQuery
 from kho.services import ApiKey
@@ -19,13 +21,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["lookup"])
 Reader = Annotated[ApiKey, Depends(caller("records:read"))]
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "Missing or malformed X-Dossier-Code"},
-    401: {"model": Problem, "description": "No or bad API key"},
-    403: {"model": Problem, "description": "The key lacks records:read"},
-    422: {"model": Problem, "description": "Invalid parameter"},
-    503: {"model": Problem, "description": "The search index is down"},
-}
+_ERRORS = problems(400, 422, s400="Missing or malformed X-Dossier-Code")
 
 PageNo = Annotated[int, Query(ge=1, le=100_000, description="From 1")]
 PageSize = Annotated[int, Query(ge=1, le=100, description="At most 100")]
@@ -34,7 +30,12 @@ PageSize = Annotated[int, Query(ge=1, le=100, description="At most 100")]
 @router.get(
     "/subjects/{subject_id}/records",
     response_model=RecordList,
-    summary="Reuse lookup: a subject's results valid on a day",
+    summary="Reuse lookup: a subject's results valid on a day (tra cứu kết quả để tái sử dụng)",
+    description="The results of a citizen (12-digit personal ID number) or an enterprise "
+    "(10/13-digit code) valid on `valid_on` (default today in Asia/Ho_Chi_Minh), newest "
+    "first, each with its `status`, `signature` indication and `content_url`. With "
+    "`include_invalid` expired, revoked and superseded results are listed too. A key limited "
+    "to some procedures or result types sees only those. Audited with the X-Dossier-Code.",
     responses=_ERRORS,
 )
 def subject_records(
@@ -67,14 +68,18 @@ def subject_records(
     result = services.lookup.lookup(query, access_for(key, purpose))
     body = asdict(result)
     body.pop("facets")
+    body["items"] = [with_links(item) for item in body["items"]]
     return body
 
 
 @router.get(
     "/search",
     response_model=SearchList,
-    summary="Full-text search with filters, facets and highlights",
-    responses=_ERRORS,
+    summary="Full-text search with filters, facets and highlights (tìm kiếm toàn văn)",
+    description="Every word of `q` is required; each matches with or without Vietnamese "
+    "diacritics (`tran van duc` finds `Trần Văn Đức`), exact forms ranking first. A key "
+    "limited to some procedures or result types must name one of them. Audited.",
+    responses={**_ERRORS, **problems(403, s403="The key lacks the scope or its limits")},
 )
 def search(
     services: ServicesDep,
@@ -104,4 +109,7 @@ def search(
         page=page,
         page_size=page_size,
     )
-    return asdict(services.search.search(query, access_for(key, purpose)))
+    body = asdict(services.search.search(query, access_for(key, purpose)))
+    for item in body["items"]:
+        item["record"] = with_links(item["record"])
+    return body

@@ -7,37 +7,46 @@ import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Header, Path, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Header, Request, Response, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from kho.api.deps import Purpose, ServicesDep, access_for, caller
+from kho.api.deps import OptionalPurpose, Purpose, ServicesDep, access_for, caller
+from kho.api.middleware import request_id
+from kho.api.openapi import problems
 from kho.api.problems import problem_response
-from kho.api.schemas import Problem, RecordOut
-from kho.services import ApiKey
+from kho.api.routes.verify import REPORT_RESPONSES, report_response
+from kho.api.schemas import (
+    ContentLinkIn,
+    ContentLinkOut,
+    DepositOut,
+    RecordOut,
+    RevokeIn,
+    SupersedeIn,
+)
+from kho.services import Access, ApiKey, Services
 from kho.services.errors import PayloadTooLarge, RecordNotFound
 
-__all__ = ["RECORD_ID", "content_disposition", "router"]
+__all__ = ["RECORD_ID", "content_disposition", "router", "serve_content", "with_links"]
 
 router = APIRouter(tags=["records"])
 
 RECORD_ID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 RecordId = Annotated[
     str,
-    Path(description="The record's ULID", examples=["01JD3V7Y8K3N2W6Q4T9ZB5XK1M"]),
+    PathParam(
+        description="The record's ULID", examples=["01JD3V7Y8K3N2W6Q4T9ZB5XK1M"], max_length=64
+    ),
 ]
 Reader = Annotated[ApiKey, Depends(caller("records:read"))]
 Writer = Annotated[ApiKey, Depends(caller("records:write"))]
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": text}
-    for status, text in {
-        400: "Malformed request or missing X-Dossier-Code",
-        401: "No or bad API key",
-        403: "The key lacks the scope",
-        404: "No such record",
-        503: "A backend is down",
-    }.items()
-}
+_ERRORS = problems(400, 404)
+
+
+def with_links(view: dict[str, Any]) -> dict[str, Any]:
+    """A record's view with the URL of its bytes (the lookup's "content link")."""
+    return {**view, "content_url": f"/api/v1/records/{view['record_id']}/content"}
 
 
 def _check_id(record_id: str) -> str:
@@ -58,15 +67,26 @@ def content_disposition(filename: str) -> str:
 @router.post(
     "/records",
     status_code=201,
-    response_model=RecordOut,
-    summary="Deposit a signed result",
+    response_model=DepositOut,
+    summary="Deposit a signed result (nộp lưu kết quả đã ký số)",
+    description="Multipart: `file` (the signed PDF) and `metadata` (JSON, CONTRACT.md). "
+    "201 with the new record; the same bytes under the same (issuer_code, result_code) again "
+    "give 200 and the existing record; other bytes under that key give 409 unless "
+    "`supersedes` names the current record.",
     responses={
-        200: {"model": RecordOut, "description": "The same bytes were deposited before"},
-        409: {"model": Problem, "description": "Same result code, other bytes"},
-        413: {"model": Problem, "description": "File over KHO_MAX_UPLOAD_MB"},
-        415: {"model": Problem, "description": "Not a PDF (judged by content)"},
-        422: {"model": Problem, "description": "Invalid metadata, unsigned or unreadable PDF"},
-        **{k: v for k, v in _ERRORS.items() if k != 404},
+        200: {"model": DepositOut, "description": "The same bytes were deposited before"},
+        **problems(
+            400,
+            409,
+            413,
+            415,
+            422,
+            s400="Malformed multipart or metadata that is not JSON",
+            s409="Same result code, other bytes",
+            s413="File over KHO_MAX_UPLOAD_MB",
+            s415="Not a PDF (judged by its content, not its name)",
+            s422="Invalid metadata, or an unsigned or unreadable PDF",
+        ),
     },
 )
 def deposit(
@@ -106,7 +126,7 @@ def deposit(
     if len(data) > limit:
         raise PayloadTooLarge(f"the file is over the limit of {services.settings.max_upload_mb} MB")
     outcome = services.deposit.deposit(data, file.filename, raw, access_for(key))
-    body = {**outcome.record, "indexed": outcome.indexed, "outcome": outcome.outcome}
+    body = {**with_links(outcome.record), "indexed": outcome.indexed, "outcome": outcome.outcome}
     return JSONResponse(
         body,
         status_code=201 if outcome.outcome == "created" else 200,
@@ -117,13 +137,14 @@ def deposit(
 @router.get(
     "/records/{record_id}",
     response_model=RecordOut,
-    summary="A record's metadata",
+    summary="A record's metadata (thông tin kết quả)",
+    description="The manifest view, with `status` computed for today. Audited.",
     responses=_ERRORS,
 )
 def get_record(
     services: ServicesDep, key: Reader, purpose: Purpose, record_id: RecordId
 ) -> dict[str, Any]:
-    return services.records.get(_check_id(record_id), access_for(key, purpose))
+    return with_links(services.records.get(_check_id(record_id), access_for(key, purpose)))
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -137,9 +158,11 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     first, last = match.groups()
     if not first and not last:
         return None
+    if len(first) > 18 or len(last) > 18:
+        return "bad"
     if not first:
         suffix = int(last)
-        if suffix == 0:
+        if suffix == 0 or size == 0:
             return "bad"
         start = max(0, size - suffix)
         return start, size - start
@@ -151,28 +174,17 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     return start, end - start + 1
 
 
-@router.get(
-    "/records/{record_id}/content",
-    summary="The signed bytes",
-    response_class=StreamingResponse,
-    responses={
-        200: {"content": {"application/pdf": {}}, "description": "The signed PDF"},
-        206: {"content": {"application/pdf": {}}, "description": "The requested range"},
-        304: {"description": "Not modified (If-None-Match)"},
-        416: {"model": Problem, "description": "Range not satisfiable"},
-        **_ERRORS,
-    },
-)
-def get_content(
-    services: ServicesDep,
-    key: Reader,
-    purpose: Purpose,
-    record_id: RecordId,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+def serve_content(
+    services: Services,
+    record_id: str,
+    access: Access,
+    range_header: str | None,
+    if_none_match: str | None,
+    detail: dict[str, Any] | None = None,
 ) -> Response:
-    access = access_for(key, purpose)
-    manifest = services.records.manifest(_check_id(record_id))
+    """The signed bytes with ETag, Range (206/416) and If-None-Match (304); every answer
+    that touches the record is audited, a 304 too."""
+    manifest = services.records.readable(_check_id(record_id), access)
     etag = f'"{manifest.file.sha256}"'
     common = {
         "ETag": etag,
@@ -180,8 +192,10 @@ def get_content(
         "Cache-Control": "private, no-store",
         "Content-Disposition": content_disposition(manifest.file.filename),
     }
-    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
-        services.records.content(record_id, access, length=0)  # audited, nothing sent
+    if if_none_match is not None and (
+        if_none_match.strip() == "*" or etag in {t.strip() for t in if_none_match.split(",")}
+    ):
+        services.records.not_modified(record_id, access, detail)
         return Response(status_code=304, headers=common)
     size = manifest.file.size
     wanted = _parse_range(range_header, size) if range_header else None
@@ -194,7 +208,9 @@ def get_content(
         )
     if isinstance(wanted, tuple):
         start, length = wanted
-        content = services.records.content(record_id, access, start=start, length=length)
+        content = services.records.content(
+            record_id, access, start=start, length=length, detail=detail
+        )
         return StreamingResponse(
             content.chunks,
             status_code=206,
@@ -205,7 +221,7 @@ def get_content(
                 "Content-Length": str(length),
             },
         )
-    content = services.records.content(record_id, access)
+    content = services.records.content(record_id, access, detail=detail)
     return StreamingResponse(
         content.chunks,
         media_type=content.media_type,
@@ -213,25 +229,169 @@ def get_content(
     )
 
 
+_CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "The signed PDF; `ETag` is its SHA-256, `Content-Disposition` carries "
+        "the Vietnamese file name (RFC 6266 `filename*`)",
+    },
+    206: {
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "The requested byte range (`Content-Range`)",
+    },
+    304: {"description": "Not modified: the `If-None-Match` ETag is current"},
+}
+
+
+@router.get(
+    "/records/{record_id}/content",
+    summary="The signed bytes (tải tệp kết quả đã ký)",
+    description="Streams the signed PDF. Supports `Range: bytes=a-b` (206, or 416 when "
+    "unsatisfiable) and `If-None-Match` (304). Each download is an audit event with the "
+    "X-Dossier-Code.",
+    response_class=StreamingResponse,
+    responses={**_CONTENT_RESPONSES, **problems(400, 404, 416)},
+)
+def get_content(
+    services: ServicesDep,
+    key: Reader,
+    purpose: Purpose,
+    record_id: RecordId,
+    range_header: Annotated[
+        str | None, Header(alias="Range", examples=["bytes=0-1023"], max_length=200)
+    ] = None,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=1000)] = None,
+) -> Response:
+    return serve_content(services, record_id, access_for(key, purpose), range_header, if_none_match)
+
+
+@router.post(
+    "/records/{record_id}/content-links",
+    status_code=201,
+    response_model=ContentLinkOut,
+    summary="A short-lived download link (đường dẫn tải có thời hạn)",
+    description="A URL that serves the record's signed bytes without an API key for a few "
+    "minutes, e.g. for a browser. Downloads through it are audited with this request's "
+    "X-Dossier-Code; revoking the key stops its links.",
+    responses=problems(400, 404, 422),
+)
+def create_content_link(
+    request: Request,
+    services: ServicesDep,
+    key: Reader,
+    purpose: Purpose,
+    record_id: RecordId,
+    body: Annotated[ContentLinkIn | None, Body()] = None,
+) -> dict[str, Any]:
+    link = services.links.create(
+        _check_id(record_id), access_for(key, purpose), minutes=(body or ContentLinkIn()).minutes
+    )
+    base = services.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    return {
+        "record_id": link.record_id,
+        "url": f"{base}/api/v1/content-links/{link.token}",
+        "expires_at": link.expires_at.astimezone(services.settings.zone).isoformat(),
+    }
+
+
+@router.get(
+    "/content-links/{token}",
+    summary="Download through a signed link (no API key)",
+    response_class=StreamingResponse,
+    responses={
+        **_CONTENT_RESPONSES,
+        **problems(401, 404, 416, s401="Malformed, forged or expired link, or its key revoked"),
+    },
+)
+def follow_content_link(
+    services: ServicesDep,
+    token: Annotated[str, PathParam(max_length=2000, description="From POST …/content-links")],
+    range_header: Annotated[
+        str | None, Header(alias="Range", examples=["bytes=0-1023"], max_length=200)
+    ] = None,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=1000)] = None,
+) -> Response:
+    record_id, access = services.links.resolve(token, request_id.get())
+    return serve_content(
+        services, record_id, access, range_header, if_none_match, {"via": "content-link"}
+    )
+
+
+@router.post(
+    "/records/{record_id}/revoke",
+    response_model=RecordOut,
+    summary="Revoke a result (thu hồi kết quả)",
+    description="The result stays archived but is no longer valid from today: reuse lookups "
+    "stop returning it unless `include_invalid`. Only the issuing agency may revoke; a second "
+    "revocation is 409.",
+    responses=problems(400, 403, 404, 409, 422),
+)
+def revoke(
+    services: ServicesDep,
+    key: Writer,
+    purpose: OptionalPurpose,
+    record_id: RecordId,
+    body: RevokeIn,
+) -> dict[str, Any]:
+    view = services.lifecycle.revoke(_check_id(record_id), body.reason, access_for(key, purpose))
+    return with_links(view)
+
+
+@router.post(
+    "/records/{record_id}/supersede",
+    response_model=RecordOut,
+    summary="Mark a result superseded by another (thay thế kết quả)",
+    description="Names the already deposited record that replaces this one; from today this "
+    "one is `superseded`. (A deposit with `supersedes` does the same in one step.) A second "
+    "supersession is 409.",
+    responses=problems(400, 403, 404, 409, 422),
+)
+def supersede(
+    services: ServicesDep,
+    key: Writer,
+    purpose: OptionalPurpose,
+    record_id: RecordId,
+    body: SupersedeIn,
+) -> dict[str, Any]:
+    view = services.lifecycle.supersede(
+        _check_id(record_id),
+        by=body.superseded_by,
+        access=access_for(key, purpose),
+        reason=body.reason,
+    )
+    return with_links(view)
+
+
 @router.get(
     "/records/{record_id}/verification",
-    summary="The latest signature validation report",
-    responses=_ERRORS,
+    summary="The latest signature validation report (báo cáo xác thực chữ ký)",
+    description="Per signature: signer, signing time, ETSI EN 319 102-1 indication and "
+    "sub-indication, coverage, and the evidence used; with the record it is about and every "
+    "validation kept (`validations`). `Accept: text/html` gives the printable report. "
+    "Audited.",
+    responses={**REPORT_RESPONSES, **_ERRORS},
 )
 def get_verification(
-    services: ServicesDep, key: Reader, purpose: Purpose, record_id: RecordId
-) -> dict[str, Any]:
-    return services.verify.latest_report(_check_id(record_id), access_for(key, purpose))
+    request: Request, services: ServicesDep, key: Reader, purpose: Purpose, record_id: RecordId
+) -> Response:
+    access = access_for(key, purpose)
+    services.records.readable(_check_id(record_id), access)
+    report = services.verify.latest_report(record_id, access)
+    return report_response(request, report, zone=services.settings.zone)
 
 
 @router.post(
     "/records/{record_id}/verification",
-    summary="Validate the record's signatures again now",
-    responses=_ERRORS,
+    summary="Validate the record's signatures again now (xác thực lại)",
+    description="Judged as of the deposit time (AdES past validation); the new report is "
+    "kept beside the earlier ones and becomes the record's `signature`. Answers like the "
+    "GET. Audited.",
+    responses={**REPORT_RESPONSES, **_ERRORS},
 )
 def post_verification(
-    services: ServicesDep, key: Reader, purpose: Purpose, record_id: RecordId
-) -> dict[str, Any]:
-    _check_id(record_id)
-    services.records.manifest(record_id)
-    return services.verify.revalidate(record_id, access_for(key, purpose))
+    request: Request, services: ServicesDep, key: Reader, purpose: Purpose, record_id: RecordId
+) -> Response:
+    access = access_for(key, purpose)
+    services.records.readable(_check_id(record_id), access)
+    report = services.verify.revalidate(record_id, access)
+    return report_response(request, report, zone=services.settings.zone)

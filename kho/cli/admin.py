@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import sys
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import click
 
@@ -26,7 +28,12 @@ def reindex(state: CliContext, quiet: bool) -> int:
     count = services.indexing.reindex(progress)
     progress.finish()
     services.indexing.drain_outbox()
-    click.echo(json.dumps({"indexed": count, "index": services.backends.index.name}))
+    events = services.audit.reindex()
+    click.echo(
+        json.dumps(
+            {"indexed": count, "index": services.backends.index.name, "audit_events": events}
+        )
+    )
     return 0
 
 
@@ -65,22 +72,74 @@ def audit() -> None:
 @audit.command("verify")
 @pass_context
 def audit_verify(state: CliContext) -> int:
-    """Check the hash chain; exit 1 naming the first bad event if it is broken."""
+    """Check the hash chain; exit 1 naming the first bad event if it is broken.
+
+    Reads every sealed segment and loose batch: each event's canonical form, hash, number
+    and link to the one before, and each segment's chain proof.
+    """
     report = state.services.audit.verify()
-    click.echo(
-        json.dumps(
-            {
-                "ok": report.ok,
-                "events": report.events,
-                "first_bad_seq": report.first_bad_seq,
-                "reason": report.reason,
-            },
-            ensure_ascii=False,
-        )
-    )
+    click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     if not report.ok:
-        click.echo(f"kho: audit trail broken: {report.reason}", err=True)
+        named = f"event {report.first_bad_seq}" if report.first_bad_seq else "the trail"
+        if report.first_bad_event_id:
+            named += f" ({report.first_bad_event_id})"
+        click.echo(f"kho: audit trail broken at {named}: {report.reason}", err=True)
         return 1
+    return 0
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
+        ) from None
+
+
+@audit.command("export")
+@click.option("--from", "since", required=True, help="First day (YYYY-MM-DD, KHO_TIMEZONE).")
+@click.option("--to", "until", required=True, help="Last day, inclusive (YYYY-MM-DD).")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default stdout)."
+)
+@pass_context
+def audit_export(state: CliContext, since: str, until: str, output: Path | None) -> int:
+    """Print the events of a period as JSON lines, then a chain proof line.
+
+    The proof line `{"proof": {...}}` gives the hash of the event before the first one and
+    the last hash: anyone can recompute each event's SHA-256 over its RFC 8785 form (without
+    `hash`) and check the links from `prev_hash` to `last_hash`.
+    """
+    first_day, last_day = _day(since, "--from"), _day(until, "--to")
+    if last_day < first_day:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    zone = state.settings.zone
+    start = datetime.combine(first_day, time.min, tzinfo=zone)
+    end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
+    lines = state.services.audit.export(start, end, state.access())
+    out = output.open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        for item in lines:
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+    finally:
+        if output:
+            out.close()
+    return 0
+
+
+@audit.command("seal")
+@click.option("--force", is_flag=True, help="Seal every loose event now, however few.")
+@pass_context
+def audit_seal(state: CliContext, force: bool) -> int:
+    """Roll loose audit batches into write-once segments (the server does this by itself)."""
+    results = state.services.audit.seal(force=force)
+    for result in results:
+        click.echo(
+            json.dumps(
+                {"segment": result.key, "first_seq": result.first_seq, "last_seq": result.last_seq}
+            )
+        )
     return 0
 
 
@@ -196,6 +255,30 @@ def keys_revoke(state: CliContext, key_id: str) -> int:
     return 0
 
 
+@click.command()
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default stdout)."
+)
+@click.option("--check", is_flag=True, help="Exit 1 if --output differs from the app's spec.")
+def openapi(output: Path | None, check: bool) -> int:
+    """Print the OpenAPI document of /api/v1 (the committed api/openapi.json)."""
+    from kho.api.spec import current_spec
+
+    text = current_spec()
+    if check:
+        if output is None:
+            raise click.UsageError("--check needs --output")
+        if not output.is_file() or output.read_text(encoding="utf-8") != text:
+            click.echo(f"kho: {output} is out of date; run `kho openapi -o {output}`", err=True)
+            return 1
+        return 0
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+    return 0
+
+
 def register(group: click.Group) -> None:
-    for command in (reindex, fixity, audit, retention, keys):
+    for command in (reindex, fixity, audit, retention, keys, openapi):
         group.add_command(command)

@@ -18,6 +18,7 @@ import click
 from kho import __version__
 from kho.archive.manifest import Actor
 from kho.errors import KhoError
+from kho.logs import configure_logging
 from kho.services import Access, Services
 from kho.settings import Settings, SettingsError, load_settings
 
@@ -85,11 +86,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
     Kho, the electronic archive of signed results of administrative procedures.
     """
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(logging.DEBUG if debug else logging.WARNING)
     if not debug:
         for noisy in ("pyhanko", "pyhanko_certvalidator", "pypdf", "elasticsearch", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.CRITICAL)

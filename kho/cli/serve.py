@@ -15,12 +15,27 @@ __all__ = ["register"]
 
 
 def _run(state: CliContext, host: str, port: int) -> None:
+    import logging
+
     import uvicorn
 
+    from kho.logs import configure_logging
     from kho.server import create_app
+    from kho.settings import LogFormat
 
+    # Every line, uvicorn's too, through our handler: with the request id, as text or JSON.
+    configure_logging(
+        logging.DEBUG if state.debug else logging.INFO,
+        json_lines=state.settings.log_format is LogFormat.json,
+    )
     app = create_app(state.services)
-    uvicorn.run(app, host=host, port=port, log_level="info" if state.debug else "warning")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info" if state.debug else "warning",
+        log_config=None,
+    )
 
 
 def _check_port(port: int) -> None:

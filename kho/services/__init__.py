@@ -14,7 +14,10 @@ from kho.services.health import HealthService
 from kho.services.indexing import IndexingService
 from kho.services.keys import SCOPES, ApiKey, KeyService
 from kho.services.lifecycle import LifecycleService
-from kho.services.lookup import LookupService, Page, SearchService
+from kho.services.links import ContentLink, ContentLinkService
+from kho.services.lookup import LookupService, SearchService
+from kho.services.paging import Page
+from kho.services.ratelimit import RateLimiter
 from kho.services.records import Content, RecordService
 from kho.services.verify import VerifyService
 
@@ -24,6 +27,7 @@ __all__ = [
     "ApiKey",
     "Backends",
     "Content",
+    "ContentLink",
     "DepositOutcome",
     "FixityReport",
     "Page",
@@ -49,7 +53,10 @@ class Services:
         self.search = SearchService(backends, self.audit)
         self.fixity = FixityService(backends, self.audit)
         self.keys = KeyService(backends, self.audit)
+        self.links = ContentLinkService(backends, self.audit, self.keys, self.records)
+        self.limiter = RateLimiter(backends.settings.rate_limit_per_minute)
         self.health = HealthService(backends)
 
     def close(self) -> None:
+        self.audit.close()
         self.backends.close()

@@ -10,6 +10,7 @@ from kho.archive.audit import AuditTrail
 from kho.archive.manifest import Actor
 from kho.archive.package import Packages
 from kho.archive.store import ObjectStore
+from kho.indexer.events import AuditIndex
 from kho.indexer.extract import Extractor
 from kho.indexer.index import SearchIndex
 from kho.retention.schedule import RetentionSchedule
@@ -37,6 +38,19 @@ class Access:
     def system(cls, purpose: str | None = None) -> Access:
         return cls(actor=Actor(user="system"), purpose=purpose)
 
+    def permits(self, procedure_code: str, result_type: str) -> bool:
+        """Whether this caller's key limits allow reading a result of this kind."""
+        if (
+            self.allowed_procedure_codes is not None
+            and procedure_code not in self.allowed_procedure_codes
+        ):
+            return False
+        return self.allowed_result_types is None or result_type in self.allowed_result_types
+
+    @property
+    def limited(self) -> bool:
+        return self.allowed_procedure_codes is not None or self.allowed_result_types is not None
+
 
 @dataclass
 class Backends:
@@ -47,6 +61,7 @@ class Backends:
     packages: Packages
     trail: AuditTrail
     schedule: RetentionSchedule
+    audit_index: AuditIndex
     clock: Callable[[], datetime] = utc_now
 
     def now(self) -> datetime:
@@ -56,5 +71,5 @@ class Backends:
         return self.clock().astimezone(self.settings.zone).date()
 
     def close(self) -> None:
-        for backend in (self.index, self.extractor, self.store):
+        for backend in (self.index, self.audit_index, self.extractor, self.store):
             backend.close()

@@ -24,8 +24,10 @@ from kho.archive.manifest import (
 )
 from kho.archive.package import Claim
 from kho.archive.record import DepositMetadata, parse_metadata
+from kho.errors import STATUS, KhoError
 from kho.indexer.errors import IndexUnavailable
 from kho.indexer.extract import sniff_media_type
+from kho.metrics import DEPOSITS
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
 from kho.services.errors import (
@@ -49,6 +51,12 @@ class DepositOutcome:
     record: dict[str, Any]
     indexed: bool
     warnings: tuple[str, ...] = ()
+
+
+def _refusal(exc: KhoError) -> str:
+    if exc.problem_type == "conflict":
+        return "conflict"
+    return "failed" if STATUS.get(exc.problem_type, 500) >= 500 else "invalid"
 
 
 def _safe_filename(name: str | None) -> str:
@@ -91,6 +99,18 @@ class DepositService:
     def deposit(
         self, data: bytes, filename: str | None, metadata: object, access: Access
     ) -> DepositOutcome:
+        """Deposit one signed result (the pipeline above); counted by outcome in metrics."""
+        try:
+            outcome = self._deposit(data, filename, metadata, access)
+        except KhoError as exc:
+            DEPOSITS.labels(outcome=_refusal(exc)).inc()
+            raise
+        DEPOSITS.labels(outcome=outcome.outcome).inc()
+        return outcome
+
+    def _deposit(
+        self, data: bytes, filename: str | None, metadata: object, access: Access
+    ) -> DepositOutcome:
         meta = metadata if isinstance(metadata, DepositMetadata) else self.check_metadata(metadata)
         if len(data) > self.b.settings.max_upload_bytes:
             raise PayloadTooLarge(
@@ -128,7 +148,7 @@ class DepositService:
         retention = self.b.schedule.decide(meta.result_type, meta.issued_on)
         self.b.packages.put_original(sha256, data)
         self.b.packages.put_text(record_id, extraction.page_texts)
-        report_key = self.b.packages.put_validation(record_id, report.to_json())
+        report_key = self.b.packages.put_validation(record_id, self.verify.document(report, data))
         summary = summary_of(report)
         manifest = Manifest.first(
             record_id=record_id,

@@ -11,6 +11,7 @@ __all__ = [
     "MissingPurpose",
     "NotAuthenticated",
     "PayloadTooLarge",
+    "RateLimited",
     "RecordNotFound",
     "UnknownAgency",
     "UnsignedDocument",
@@ -66,3 +67,10 @@ class NotAuthenticated(KhoError):
 class AccessDenied(KhoError):
     problem_type = "forbidden"
     title = "Not allowed"
+
+
+class RateLimited(KhoError):
+    """Too many requests with one API key; `retry_after` says how many seconds to wait."""
+
+    problem_type = "rate-limited"
+    title = "Too many requests"

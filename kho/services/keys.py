@@ -132,6 +132,11 @@ class KeyService:
     def _digest(self, secret: str) -> str:
         return hmac.new(self._secret(), secret.encode(), hashlib.sha256).hexdigest()
 
+    def derived_secret(self, label: str) -> bytes:
+        """A key for another use of the server secret (e.g. signed download links), so no
+        two uses ever share one key."""
+        return hmac.new(self._secret(), f"kho:{label}".encode(), hashlib.sha256).digest()
+
     # -- managing keys -----------------------------------------------------------------
 
     def create(
@@ -156,7 +161,17 @@ class KeyService:
                 else f"give at least one scope of {sorted(SCOPES)}",
                 field="scopes",
             )
+        if label is not None and len(label) > 200:
+            raise InvalidQuery("the label is longer than 200 characters", field="label")
+        for name, values in (
+            ("allowed_procedure_codes", allowed_procedure_codes),
+            ("allowed_result_types", allowed_result_types),
+        ):
+            if values is not None and any(not v.strip() or len(v) > 300 for v in values):
+                raise InvalidQuery(f"{name} holds an empty or over-long value", field=name)
         now = self.b.now()
+        if expires_at is not None and expires_at.tzinfo is None:
+            raise InvalidQuery("expires_at needs a time zone offset", field="expires_at")
         if expires_at is not None and expires_at <= now:
             raise InvalidQuery("expires_at is in the past", field="expires_at")
         key_id = secrets.token_hex(_ID_LENGTH // 2)
@@ -187,6 +202,8 @@ class KeyService:
             self._cache.pop(key.key_id, None)
 
     def get(self, key_id: str) -> ApiKey:
+        if len(key_id) != _ID_LENGTH or not all(c in "0123456789abcdef" for c in key_id):
+            raise RecordNotFound(f"no API key {key_id[:40]!r}")
         key = self._load(key_id, use_cache=False)
         if key is None:
             raise RecordNotFound(f"no API key {key_id}")

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kho.archive.errors import ObjectExists
+from kho.archive.errors import ObjectExists, ObjectNotFound
 from kho.archive.manifest import EventType, Manifest, StatusEvent
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
-from kho.services.errors import Conflict
+from kho.services.errors import AccessDenied, Conflict, InvalidQuery, RecordNotFound
 from kho.services.indexing import IndexingService
 from kho.services.views import view_on
 
@@ -50,12 +50,39 @@ class LifecycleService:
             return updated
         raise Conflict(f"record {record_id} is being changed by others; try again")
 
+    def _own(self, record_id: str, access: Access) -> Manifest:
+        """The record, if it exists and this caller's agency issued it (people and the
+        system act for any agency)."""
+        try:
+            manifest = self.b.packages.latest_manifest(record_id)
+        except ObjectNotFound:
+            raise RecordNotFound(f"no record {record_id}") from None
+        if not self.b.packages.is_claimed(record_id, manifest.issuer_code, manifest.result_code):
+            raise RecordNotFound(f"no record {record_id}")
+        agency = access.actor.agency
+        if access.actor.user is None and agency is not None and agency != manifest.issuer_code:
+            raise AccessDenied(
+                f"record {record_id} was issued by {manifest.issuer_code}; only the issuer "
+                "may revoke or supersede it"
+            )
+        return manifest
+
     def _add_event(self, manifest: Manifest, event: StatusEvent) -> dict[str, Any]:
         if manifest.event(event.type) is not None:
             raise Conflict(f"record {manifest.record_id} is already {event.type.value}")
         return {"events": [*[e.model_dump() for e in manifest.events], event.model_dump()]}
 
     def revoke(self, record_id: str, reason: str, access: Access) -> dict[str, Any]:
+        """Revoke a result (thu hồi): it stays archived but is no longer valid from today.
+        A second revocation is a Conflict."""
+        reason = (reason or "").strip()
+        if not reason or len(reason) > 1000:
+            raise InvalidQuery(
+                "give the reason for the revocation (1-1000 characters)", field="reason"
+            )
+        manifest = self._own(record_id, access)
+        if manifest.event(EventType.revoked) is not None:
+            raise Conflict(f"record {record_id} is already revoked", record_id=record_id)
         event = StatusEvent(type=EventType.revoked, at=self.b.now(), by=access.actor, reason=reason)
         manifest = self._update(
             record_id, "revocation", access, lambda m: self._add_event(m, event)
@@ -68,6 +95,24 @@ class LifecycleService:
             detail={"reason": reason},
         )
         return self.view(manifest)
+
+    def supersede(
+        self, record_id: str, *, by: str, access: Access, reason: str | None = None
+    ) -> dict[str, Any]:
+        """Mark a result replaced by another already deposited one (thay thế). Both must be
+        the caller's agency's; a second supersession is a Conflict."""
+        if by == record_id:
+            raise InvalidQuery("a record cannot supersede itself", field="superseded_by")
+        if reason is not None and len(reason) > 1000:
+            raise InvalidQuery("the reason is longer than 1000 characters", field="reason")
+        manifest = self._own(record_id, access)
+        try:
+            self._own(by, access)
+        except RecordNotFound:
+            raise InvalidQuery(f"no record {by} to supersede with", field="superseded_by") from None
+        if manifest.event(EventType.superseded) is not None:
+            raise Conflict(f"record {record_id} is already superseded", record_id=record_id)
+        return self.mark_superseded(record_id, by=by, access=access, reason=reason)
 
     def mark_superseded(
         self, record_id: str, *, by: str, access: Access, reason: str | None = None

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from kho.archive.identifiers import subject_kind_of
 from kho.indexer.index import Hit, LookupQuery, SearchQuery
+from kho.metrics import LOOKUPS
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
-from kho.services.errors import InvalidQuery
+from kho.services.errors import AccessDenied, InvalidQuery
+from kho.services.paging import MAX_PAGE_SIZE, Page
+from kho.services.paging import check_paging as _check_paging
 from kho.services.records import require_purpose
 from kho.services.views import with_status
 
-__all__ = ["LookupService", "Page", "SearchService"]
-
-MAX_PAGE_SIZE = 100
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    total: int
-    page: int
-    page_size: int
-    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-
-def _check_paging(page: int, page_size: int) -> None:
-    if page < 1:
-        raise InvalidQuery("page starts at 1", field="page")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidQuery(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
-    if page * page_size > 100_000:
-        raise InvalidQuery("pages beyond the first 100,000 results are not served", field="page")
+__all__ = ["MAX_PAGE_SIZE", "LookupService", "Page", "SearchService"]
 
 
 class LookupService:
@@ -70,6 +53,7 @@ class LookupService:
                 "total": result.total,
             },
         )
+        LOOKUPS.labels(found="yes" if result.total else "no").inc()
         return Page(items=items, total=result.total, page=query.page, page_size=query.page_size)
 
     @staticmethod
@@ -93,6 +77,7 @@ class SearchService:
             and query.issued_from > query.issued_to
         ):
             raise InvalidQuery("issued_from is after issued_to", field="issued_from")
+        query = _within_limits(query, access)
         result = self.b.index.search(query)
         items = [
             {
@@ -123,3 +108,27 @@ class SearchService:
             page_size=query.page_size,
             facets=facets,
         )
+
+
+def _within_limits(query: SearchQuery, access: Access) -> SearchQuery:
+    """A search by a key limited to some procedures or result types must stay inside them:
+    the one allowed value is applied for the caller, among several it must name one."""
+    for name, allowed in (
+        ("procedure_code", access.allowed_procedure_codes),
+        ("result_type", access.allowed_result_types),
+    ):
+        if allowed is None:
+            continue
+        given = getattr(query, name)
+        if given is None and len(allowed) == 1:
+            only = next(iter(allowed))
+            if name == "procedure_code":
+                query = replace(query, procedure_code=only)
+            else:
+                query = replace(query, result_type=only)
+        elif given is None or given not in allowed:
+            raise AccessDenied(
+                f"this API key may search only {name} in {sorted(allowed)}; give {name}",
+                field=name,
+            )
+    return query

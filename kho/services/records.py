@@ -10,7 +10,7 @@ from kho.archive.errors import ObjectNotFound
 from kho.archive.manifest import Manifest
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
-from kho.services.errors import MissingPurpose, RecordNotFound
+from kho.services.errors import AccessDenied, MissingPurpose, RecordNotFound
 from kho.services.views import view_on
 
 __all__ = ["Content", "RecordService", "require_purpose"]
@@ -53,10 +53,21 @@ class RecordService:
         ):
             raise RecordNotFound(f"no record {manifest.record_id}")
 
-    def get(self, record_id: str, access: Access) -> dict[str, Any]:
+    def readable(self, record_id: str, access: Access) -> Manifest:
+        """The latest manifest of a record this caller may read now: it exists, its deposit
+        completed, the purpose is stated and the key's limits allow its kind of result."""
         require_purpose(access)
         manifest = self.manifest(record_id)
         self._visible(manifest)
+        if not access.permits(manifest.procedure_code, manifest.result_type):
+            raise AccessDenied(
+                "this API key is limited to other procedures or result types than record "
+                f"{record_id}'s"
+            )
+        return manifest
+
+    def get(self, record_id: str, access: Access) -> dict[str, Any]:
+        manifest = self.readable(record_id, access)
         self.audit.record(
             "read",
             access,
@@ -69,11 +80,8 @@ class RecordService:
         return view_on(manifest, self.b.settings.zone, self.b.today())
 
     def history(self, record_id: str, access: Access) -> list[dict[str, Any]]:
-        require_purpose(access)
+        self.readable(record_id, access)
         manifests = self.b.packages.manifest_history(record_id)
-        if not manifests:
-            raise RecordNotFound(f"no record {record_id}")
-        self._visible(manifests[-1])
         self.audit.record("history", access, record_ids=[record_id])
         return [
             {
@@ -93,11 +101,10 @@ class RecordService:
         start: int = 0,
         length: int | None = None,
         audit: bool = True,
+        detail: dict[str, Any] | None = None,
     ) -> Content:
         """The signed bytes; the caller has checked the range against `size` first."""
-        require_purpose(access)
-        manifest = self.manifest(record_id)
-        self._visible(manifest)
+        manifest = self.readable(record_id, access)
         size = manifest.file.size
         length = size - start if length is None else length
         chunks = self.b.packages.stream_original(manifest.file.sha256, start=start, length=length)
@@ -107,7 +114,10 @@ class RecordService:
                 access,
                 record_ids=[record_id],
                 subject_ids=[s.id for s in manifest.subjects],
-                detail={"range": [start, start + length - 1]} if (start or length != size) else {},
+                detail={
+                    **({"range": [start, start + length - 1]} if (start or length != size) else {}),
+                    **(detail or {}),
+                },
             )
         return Content(
             record_id=record_id,
@@ -118,4 +128,19 @@ class RecordService:
             start=start,
             length=length,
             chunks=chunks,
+        )
+
+    def not_modified(
+        self, record_id: str, access: Access, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Audit a conditional download the client already holds (304): it was still an
+        access to the subject's data."""
+        manifest = self.readable(record_id, access)
+        self.audit.record(
+            "download",
+            access,
+            outcome="not-modified",
+            record_ids=[record_id],
+            subject_ids=[s.id for s in manifest.subjects],
+            detail=detail,
         )
