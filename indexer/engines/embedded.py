@@ -13,14 +13,13 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from kho.archive.status import Validity
-from kho.indexer.errors import IndexUnavailable
+from kho.indexer.engines.sqlite import SqliteFile
 from kho.indexer.folding import fold, words
 from kho.indexer.highlight import hit_highlights, query_terms
 from kho.indexer.index import (
@@ -102,7 +101,7 @@ def _date(value: str | None) -> date | None:
 class _EmbeddedRebuild:
     def __init__(self, index: EmbeddedSearchIndex) -> None:
         self._index = index
-        self._conn = index._connect_new()
+        self._conn = index._db.connect()
         self._conn.execute("BEGIN IMMEDIATE")
         for table in ("docs", "subjects", "fts"):
             self._conn.execute(f"DELETE FROM {table}")
@@ -128,58 +127,11 @@ class EmbeddedSearchIndex:
 
     def __init__(self, path: Path, *, busy_timeout_s: float = 10.0) -> None:
         self.path = path
-        self._busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = self._connect_new()
-            conn.executescript(_SCHEMA)
-            conn.close()
-        except (OSError, sqlite3.Error) as exc:
-            raise IndexUnavailable(f"cannot open the search index {path}: {exc}") from None
-
-    # -- connections -------------------------------------------------------------------
-
-    def _connect_new(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path,
-            timeout=self._busy_timeout_s,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
         # FULL: a committed index write survives power loss, since the outbox entry that
         # would replay it is removed right after.
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=OFF")
-        return conn
-
-    @property
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect_new()
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
-
-    @contextlib.contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise IndexUnavailable(
-                    f"the search index is busy ({doing}); a rebuild may be running"
-                ) from None
-            raise IndexUnavailable(f"search index error while {doing}: {exc}") from None
-        except sqlite3.DatabaseError as exc:
-            raise IndexUnavailable(
-                f"the search index is damaged ({exc}); run `kho reindex`"
-            ) from None
+        self._db = SqliteFile(
+            path, _SCHEMA, label="search index", synchronous="FULL", busy_timeout_s=busy_timeout_s
+        )
 
     # -- writing -----------------------------------------------------------------------
 
@@ -246,40 +198,24 @@ class EmbeddedSearchIndex:
     def upsert(self, documents: Sequence[IndexDocument]) -> None:
         if not documents:
             return
-        conn = self._conn
-        with self._errors("indexing"):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for doc in documents:
-                    self._write(conn, doc)
-                conn.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise
+        with self._db.transaction("indexing") as conn:
+            for doc in documents:
+                self._write(conn, doc)
 
     def delete(self, record_ids: Iterable[str]) -> None:
-        conn = self._conn
-        with self._errors("deleting"):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for record_id in record_ids:
-                    row = conn.execute(
-                        "SELECT rid FROM docs WHERE record_id = ?", (record_id,)
-                    ).fetchone()
-                    if row is None:
-                        continue
-                    conn.execute("DELETE FROM subjects WHERE rid = ?", (row[0],))
-                    conn.execute("DELETE FROM fts WHERE rowid = ?", (row[0],))
-                    conn.execute("DELETE FROM docs WHERE rid = ?", (row[0],))
-                conn.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise
+        with self._db.transaction("deleting") as conn:
+            for record_id in record_ids:
+                row = conn.execute(
+                    "SELECT rid FROM docs WHERE record_id = ?", (record_id,)
+                ).fetchone()
+                if row is None:
+                    continue
+                conn.execute("DELETE FROM subjects WHERE rid = ?", (row[0],))
+                conn.execute("DELETE FROM fts WHERE rowid = ?", (row[0],))
+                conn.execute("DELETE FROM docs WHERE rid = ?", (row[0],))
 
     def rebuild(self) -> _EmbeddedRebuild:
-        with self._errors("starting a rebuild"):
+        with self._db.errors("starting a rebuild"):
             return _EmbeddedRebuild(self)
 
     # -- reading -----------------------------------------------------------------------
@@ -296,8 +232,8 @@ class EmbeddedSearchIndex:
         return Hit(record_id=row[1], record=json.loads(row[7]), validity=validity, score=score)
 
     def get(self, record_id: str) -> Hit | None:
-        with self._errors("reading"):
-            row = self._conn.execute(
+        with self._db.errors("reading"):
+            row = self._db.conn.execute(
                 f"SELECT {_COLUMNS} FROM docs d WHERE d.record_id = ?",
                 (record_id,),
             ).fetchone()
@@ -323,9 +259,9 @@ class EmbeddedSearchIndex:
         base = f"FROM subjects s JOIN docs d ON d.rid = s.rid WHERE {clause}"
         params["limit"] = query.page_size
         params["offset"] = (query.page - 1) * query.page_size
-        with self._errors("looking up"):
-            total = self._conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
-            rows = self._conn.execute(
+        with self._db.errors("looking up"):
+            total = self._db.conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+            rows = self._db.conn.execute(
                 f"SELECT {_COLUMNS} {base} "
                 "ORDER BY d.issued_on DESC, d.record_id LIMIT :limit OFFSET :offset",
                 params,
@@ -363,8 +299,8 @@ class EmbeddedSearchIndex:
         order = "score DESC, " if terms else ""
         params["limit"] = query.page_size
         params["offset"] = (query.page - 1) * query.page_size
-        with self._errors("searching"):
-            conn = self._conn
+        with self._db.errors("searching"):
+            conn = self._db.conn
             total = conn.execute(
                 f"SELECT count(*) FROM {source} {clause}",
                 params,
@@ -405,20 +341,15 @@ class EmbeddedSearchIndex:
         return facets
 
     def count(self) -> int:
-        with self._errors("counting"):
-            return int(self._conn.execute("SELECT count(*) FROM docs").fetchone()[0])
+        with self._db.errors("counting"):
+            return int(self._db.conn.execute("SELECT count(*) FROM docs").fetchone()[0])
 
     def check(self) -> None:
-        with self._errors("checking"):
-            self._conn.execute("SELECT 1 FROM docs LIMIT 1").fetchall()
+        with self._db.errors("checking"):
+            self._db.conn.execute("SELECT 1 FROM docs LIMIT 1").fetchall()
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._db.close()
 
 
 def _allowed(

@@ -6,16 +6,14 @@ a search-index rebuild's write lock, and either can be rebuilt alone.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from kho.archive.audit import AuditEvent
-from kho.indexer.errors import IndexUnavailable
+from kho.indexer.engines.sqlite import SqliteFile
 from kho.indexer.events import AuditQuery, EventPage, utc_text
 
 __all__ = ["EmbeddedAuditIndex"]
@@ -55,43 +53,10 @@ class EmbeddedAuditIndex:
 
     def __init__(self, path: Path, *, busy_timeout_s: float = 10.0) -> None:
         self.path = path
-        self._busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = self._connect_new()
-            conn.executescript(_SCHEMA)
-            conn.close()
-        except (OSError, sqlite3.Error) as exc:
-            raise IndexUnavailable(f"cannot open the audit index {path}: {exc}") from None
-
-    def _connect_new(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL is enough: the trail is the record, a lost index write is caught up.
-        conn.execute("PRAGMA synchronous=NORMAL")
-        return conn
-
-    @property
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect_new()
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
-
-    @contextlib.contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.DatabaseError as exc:
-            raise IndexUnavailable(f"audit index error while {doing}: {exc}") from None
+        self._db = SqliteFile(
+            path, _SCHEMA, label="audit index", synchronous="NORMAL", busy_timeout_s=busy_timeout_s
+        )
 
     @staticmethod
     def _write(conn: sqlite3.Connection, events: Iterable[AuditEvent]) -> int:
@@ -125,16 +90,8 @@ class EmbeddedAuditIndex:
     def add(self, events: Sequence[AuditEvent]) -> None:
         if not events:
             return
-        conn = self._conn
-        with self._errors("indexing events"):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._write(conn, events)
-                conn.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise
+        with self._db.transaction("indexing events") as conn:
+            self._write(conn, events)
 
     def query(self, query: AuditQuery) -> EventPage:
         where: list[str] = []
@@ -165,8 +122,8 @@ class EmbeddedAuditIndex:
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         params["limit"] = query.page_size
         params["offset"] = (query.page - 1) * query.page_size
-        with self._errors("querying events"):
-            conn = self._conn
+        with self._db.errors("querying events"):
+            conn = self._db.conn
             total = conn.execute(f"SELECT count(*) FROM events e {clause}", params).fetchone()[0]  # noqa: S608 - fixed fragments, bound values
             rows = conn.execute(
                 f"SELECT e.body FROM events e {clause} "  # noqa: S608
@@ -176,8 +133,8 @@ class EmbeddedAuditIndex:
         return EventPage(items=tuple(json.loads(r[0]) for r in rows), total=int(total))
 
     def indexed_through(self) -> int:
-        with self._errors("reading the watermark"):
-            conn = self._conn
+        with self._db.errors("reading the watermark"):
+            conn = self._db.conn
             row = conn.execute("SELECT value FROM meta WHERE name = 'through'").fetchone()
             through = int(row[0]) if row else 0
             start = through
@@ -203,36 +160,24 @@ class EmbeddedAuditIndex:
         return through
 
     def last_seq(self) -> int:
-        with self._errors("reading"):
-            row = self._conn.execute("SELECT max(seq) FROM events").fetchone()
+        with self._db.errors("reading"):
+            row = self._db.conn.execute("SELECT max(seq) FROM events").fetchone()
         return int(row[0] or 0)
 
     def replace_all(self, events: Iterable[AuditEvent]) -> int:
-        conn = self._connect_new()
+        own = self._db.connect()
         try:
-            with self._errors("rebuilding"):
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for table in ("events", "event_subjects", "event_records", "meta"):
-                        conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
-                    count = self._write(conn, events)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                    raise
+            with self._db.transaction("rebuilding", own) as conn:
+                for table in ("events", "event_subjects", "event_records", "meta"):
+                    conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+                count = self._write(conn, events)
         finally:
-            conn.close()
+            own.close()
         return count
 
     def check(self) -> None:
-        with self._errors("checking"):
-            self._conn.execute("SELECT 1 FROM events LIMIT 1").fetchall()
+        with self._db.errors("checking"):
+            self._db.conn.execute("SELECT 1 FROM events LIMIT 1").fetchall()
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._db.close()

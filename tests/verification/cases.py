@@ -4,18 +4,13 @@ how to make them, and the environment of a `kho` subprocess."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from io import BytesIO
 from pathlib import Path
 
-import pypdf
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from support.backends import settings_overrides
 
 from kho.demo.pki import TestPKI
@@ -60,40 +55,6 @@ CASES = (
     Case("truncated", 4, None, None, 422),
     Case("encrypted", 4, None, None, 422),
 )
-
-
-def _signature_range_end(signed: bytes) -> int:
-    match = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)", signed)
-    assert match is not None
-    return int(match.group(2))
-
-
-def tamper(signed: bytes) -> bytes:
-    """Flip one digit of the creation date, inside the signed byte range."""
-    at = signed.index(b"/CreationDate (D:") + len(b"/CreationDate (D:")
-    assert at < _signature_range_end(signed)
-    flipped = b"1" if signed[at : at + 1] != b"1" else b"3"
-    return signed[:at] + flipped + signed[at + 1 :]
-
-
-def replace_content(signed: bytes) -> bytes:
-    """An incremental update giving the page other content, as a forger would."""
-    writer = IncrementalPdfFileWriter(BytesIO(signed), strict=False)
-    page = writer.root["/Pages"]["/Kids"][0].get_object()
-    fake = generic.StreamObject(stream_data=b"BT /F1 24 Tf 72 720 Td (KET QUA GIA MAO) Tj ET")
-    page["/Contents"] = writer.add_object(fake)
-    writer.update_container(page)
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def encrypt(data: bytes) -> bytes:
-    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(BytesIO(data)))
-    writer.encrypt(user_password="mat-khau", owner_password="chu-so-huu", algorithm="AES-256")
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def trust_env(pki: TestPKI) -> dict[str, str]:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from verification.cases import CASES, KHO, Kho, encrypt, replace_content, tamper, trust_env
+from support.forgeries import encrypt, replace_page_content, tamper_signed_bytes
+from verification.cases import CASES, KHO, Kho, trust_env
 
 from kho.demo.pki import TestPKI
 
@@ -20,8 +21,8 @@ def case_pdfs(pki: TestPKI, make_pdf: Callable[..., bytes]) -> dict[str, bytes]:
     pdfs = {
         "good": good,
         "two_signatures": pki.sign_pdf(good, "second", timestamp=True),
-        "tampered": tamper(good),
-        "content_replaced": replace_content(good),
+        "tampered": tamper_signed_bytes(good),
+        "content_replaced": replace_page_content(good),
         "untrusted": pki.sign_pdf(unsigned, "untrusted"),
         "expired": pki.sign_pdf(unsigned, "expired"),
         "expired_timestamped": pki.sign_pdf(unsigned, "expired", timestamp=True),
