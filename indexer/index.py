@@ -74,6 +74,7 @@ class LookupQuery:
     valid_on: date
     procedure_code: str | None = None
     result_type: str | None = None
+    indication: str | None = None  # the signature verdict: TOTAL-PASSED, INDETERMINATE, ...
     include_invalid: bool = False
     # An agency key may be limited to some procedures or result types (None: no limit).
     allowed_procedure_codes: frozenset[str] | None = None
@@ -90,6 +91,7 @@ class SearchQuery:
     q: str = ""
     procedure_code: str | None = None
     result_type: str | None = None
+    indication: str | None = None  # the signature verdict: TOTAL-PASSED, INDETERMINATE, ...
     issuer_code: str | None = None
     subject_id: str | None = None
     issued_from: date | None = None

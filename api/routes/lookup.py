@@ -12,6 +12,7 @@ from kho.api.deps import Purpose, ServicesDep, access_for, caller
 from kho.api.openapi import problems
 from kho.api.routes.records import with_links
 from kho.api.schemas import RecordList, SearchList
+from kho.archive.signatures import Indication
 from kho.archive.status import Status
 from kho.indexer.index import LookupQuery, SearchQuery
 from kho.services import ApiKey
@@ -53,6 +54,10 @@ def subject_records(
     procedure_code: Annotated[str | None, Query(max_length=100)] = None,
     result_type: Annotated[str | None, Query(max_length=300, examples=["Giấy khai sinh"])] = None,
     include_invalid: bool = False,
+    indication: Annotated[
+        Indication | None,
+        Query(description="Only results whose signature verdict is this (e.g. TOTAL-PASSED)"),
+    ] = None,
     page: PageNo = 1,
     page_size: PageSize = 20,
 ) -> dict[str, Any]:
@@ -62,6 +67,7 @@ def subject_records(
         procedure_code=procedure_code,
         result_type=result_type,
         include_invalid=include_invalid,
+        indication=indication.value if indication else None,
         page=page,
         page_size=page_size,
     )
@@ -93,6 +99,9 @@ def search(
     issued_from: date | None = None,
     issued_to: date | None = None,
     status: Status | None = None,
+    indication: Annotated[
+        Indication | None, Query(description="Only results whose signature verdict is this")
+    ] = None,
     page: PageNo = 1,
     page_size: PageSize = 20,
 ) -> dict[str, Any]:
@@ -106,6 +115,7 @@ def search(
         issued_from=issued_from,
         issued_to=issued_to,
         status=status,
+        indication=indication.value if indication else None,
         page=page,
         page_size=page_size,
     )

@@ -647,6 +647,8 @@ class ElasticsearchIndex:
             filters.append({"term": {"procedure_code": query.procedure_code}})
         if query.result_type is not None:
             filters.append({"term": {"result_type": query.result_type}})
+        if query.indication is not None:
+            filters.append({"term": {"indication": query.indication}})
         for name, allowed in (
             ("procedure_code", query.allowed_procedure_codes),
             ("result_type", query.allowed_result_types),
@@ -680,7 +682,7 @@ class ElasticsearchIndex:
         terms = query_terms(query.q)
         must = _text_queries(query.q) if terms else []
         filters: list[dict[str, Any]] = []
-        for name in ("procedure_code", "result_type", "issuer_code"):
+        for name in ("procedure_code", "result_type", "issuer_code", "indication"):
             value = getattr(query, name)
             if value is not None:
                 filters.append({"term": {name: value}})

@@ -251,6 +251,9 @@ class EmbeddedSearchIndex:
         if query.result_type is not None:
             where.append("d.result_type = :result_type")
             params["result_type"] = query.result_type
+        if query.indication is not None:
+            where.append("d.indication = :indication")
+            params["indication"] = query.indication
         _allowed(where, params, "procedure_code", query.allowed_procedure_codes)
         _allowed(where, params, "result_type", query.allowed_result_types)
         if not query.include_invalid:
@@ -277,7 +280,7 @@ class EmbeddedSearchIndex:
             source = "fts JOIN docs d ON d.rid = fts.rowid"
             where.append("fts MATCH :match")
             params["match"] = _match_expression(query.q)
-        for name in ("procedure_code", "result_type", "issuer_code"):
+        for name in ("procedure_code", "result_type", "issuer_code", "indication"):
             value = getattr(query, name)
             if value is not None:
                 where.append(f"d.{name} = :{name}")

@@ -49,6 +49,7 @@ class LookupService:
                 "valid_on": query.valid_on.isoformat(),
                 "procedure_code": query.procedure_code,
                 "result_type": query.result_type,
+                "indication": query.indication,
                 "include_invalid": query.include_invalid,
                 "total": result.total,
             },

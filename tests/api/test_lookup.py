@@ -216,3 +216,21 @@ def test_an_expired_key_is_refused(
     assert_problem(
         client.get(f"/api/v1/subjects/{DUC}/records", headers=key), 401, "unauthenticated"
     )
+
+
+def test_lookups_filter_on_the_signature_verdict(
+    client: TestClient, headers: dict[str, str], signed_pdf: Pdf, metadata: Meta
+) -> None:
+    trusted = deposit(client, headers, signed_pdf(), metadata())["record_id"]
+    doubtful = deposit(client, headers, signed_pdf("TRÍCH LỤC", signer="untrusted"), metadata())
+    assert doubtful["signature"]["indication"] == "INDETERMINATE"
+    url = f"/api/v1/subjects/{DUC}/records"
+    only = client.get(url, headers=headers, params={"indication": "INDETERMINATE"}).json()
+    assert [i["record_id"] for i in only["items"]] == [doubtful["record_id"]]
+    passed = client.get(url, headers=headers, params={"indication": "TOTAL-PASSED"}).json()
+    assert [i["record_id"] for i in passed["items"]] == [trusted]
+    searched = client.get(
+        "/api/v1/search", headers=headers, params={"q": "trich luc", "indication": "INDETERMINATE"}
+    ).json()
+    assert [i["record"]["record_id"] for i in searched["items"]] == [doubtful["record_id"]]
+    assert_problem(client.get(url, headers=headers, params={"indication": "MAYBE"}), 422)

@@ -37,6 +37,7 @@ def doc(
     text: str = "",
     version: int = 1,
     record_id: str | None = None,
+    indication: str = "TOTAL-PASSED",
 ) -> IndexDocument:
     rid = record_id or str(ULID())
     record: dict[str, Any] = {
@@ -67,7 +68,7 @@ def doc(
             superseded_on=superseded_on,
             disposed=disposed,
         ),
-        indication="TOTAL-PASSED",
+        indication=indication,
         deposited_at=datetime(2026, 1, 11, tzinfo=UTC),
         text=text,
         record=record,
@@ -360,3 +361,17 @@ def test_queries_with_syntax_characters_are_plain_text(index: SearchIndex) -> No
 
 def test_check_passes_when_the_engine_answers(index: SearchIndex) -> None:
     index.check()
+
+
+def test_lookup_and_search_filter_on_the_signature_verdict(index: SearchIndex) -> None:
+    passed = doc(text="khai sinh")
+    doubtful = doc(text="khai sinh", indication="INDETERMINATE")
+    failed = doc(text="khai sinh", indication="TOTAL-FAILED")
+    index.upsert([passed, doubtful, failed])
+    assert ids(
+        index.lookup(LookupQuery(subject_id=DUC, valid_on=D, indication="INDETERMINATE"))
+    ) == {doubtful.record_id}
+    assert ids(index.search(SearchQuery(today=D, q="khai", indication="TOTAL-FAILED"))) == {
+        failed.record_id
+    }
+    assert index.search(SearchQuery(today=D, q="khai")).total == 3
