@@ -52,8 +52,8 @@ class IndexDocument:
     text: str
     record: Mapping[str, Any]  # the record's JSON view without `status`, returned with hits
 
-    def searchable(self) -> str:
-        """The text full-text queries run over: names and codes first, then the content."""
+    def meta_text(self) -> str:
+        """The names and codes full-text queries run over, beside the content text."""
         return "\n".join(
             [
                 self.result_type,
@@ -61,9 +61,34 @@ class IndexDocument:
                 " ".join(self.subject_names),
                 self.result_code,
                 self.dossier_code or "",
-                self.text,
+                self.procedure_code,
             ]
         )
+
+    def filter_fields(self) -> dict[str, Any]:
+        """The exact fields every engine filters and sorts on, dates as ISO text."""
+        v = self.validity
+
+        def iso(day: date | None) -> str | None:
+            return day.isoformat() if day is not None else None
+
+        return {
+            "record_id": self.record_id,
+            "version": self.version,
+            "issuer_code": self.issuer_code,
+            "result_code": self.result_code,
+            "dossier_code": self.dossier_code,
+            "procedure_code": self.procedure_code,
+            "result_type": self.result_type,
+            "indication": self.indication,
+            "issued_on": self.issued_on.isoformat(),
+            "valid_from": v.valid_from.isoformat(),
+            "valid_until": iso(v.valid_until),
+            "revoked_on": iso(v.revoked_on),
+            "superseded_on": iso(v.superseded_on),
+            "disposed": v.disposed,
+            "deposited_at": self.deposited_at.isoformat(),
+        }
 
 
 @dataclass(frozen=True)

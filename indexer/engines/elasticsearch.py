@@ -126,25 +126,8 @@ class _IndexMissing(Exception):
     """The alias or index is gone (e.g. deleted by hand); recreate it and try again."""
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
-
-
-def _meta_text(doc: IndexDocument) -> str:
-    return "\n".join(
-        [
-            doc.result_type,
-            doc.procedure_name,
-            " ".join(doc.subject_names),
-            doc.result_code,
-            doc.dossier_code or "",
-            doc.procedure_code,
-        ]
-    )
 
 
 def _searchable(meta: str, text: str) -> dict[str, str]:
@@ -161,27 +144,12 @@ def _searchable(meta: str, text: str) -> dict[str, str]:
 
 
 def _source(doc: IndexDocument, indexed_at: datetime) -> dict[str, Any]:
-    v = doc.validity
-    meta = _meta_text(doc)
+    meta = doc.meta_text()
     # The same JSON round trip as the embedded engine, so hits carry the same values.
     record = json.loads(json.dumps(doc.record, ensure_ascii=False, default=str))
     return {
-        "record_id": doc.record_id,
-        "version": doc.version,
-        "issuer_code": doc.issuer_code,
-        "result_code": doc.result_code,
-        "dossier_code": doc.dossier_code,
-        "procedure_code": doc.procedure_code,
-        "result_type": doc.result_type,
+        **doc.filter_fields(),
         "subject_ids": list(doc.subject_ids),
-        "indication": doc.indication,
-        "issued_on": doc.issued_on.isoformat(),
-        "valid_from": v.valid_from.isoformat(),
-        "valid_until": _iso(v.valid_until),
-        "revoked_on": _iso(v.revoked_on),
-        "superseded_on": _iso(v.superseded_on),
-        "disposed": v.disposed,
-        "deposited_at": doc.deposited_at.isoformat(),
         "indexed_at": indexed_at.isoformat(),
         "view": {"record": record, "text": doc.text, "meta": meta},
         **_searchable(meta, doc.text),

@@ -90,10 +90,6 @@ _COLUMNS = (
 )
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -141,25 +137,11 @@ class EmbeddedSearchIndex:
         ).fetchone()
         if row is not None and row[1] > doc.version:
             return
-        v = doc.validity
         values = {
-            "record_id": doc.record_id,
-            "version": doc.version,
-            "issuer_code": doc.issuer_code,
-            "result_code": doc.result_code,
-            "dossier_code": doc.dossier_code,
-            "procedure_code": doc.procedure_code,
-            "result_type": doc.result_type,
-            "issued_on": doc.issued_on.isoformat(),
-            "valid_from": v.valid_from.isoformat(),
-            "valid_until": _iso(v.valid_until),
-            "revoked_on": _iso(v.revoked_on),
-            "superseded_on": _iso(v.superseded_on),
-            "disposed": int(v.disposed),
-            "indication": doc.indication,
-            "deposited_at": doc.deposited_at.isoformat(),
+            **doc.filter_fields(),
             "record": json.dumps(doc.record, ensure_ascii=False, default=str),
         }
+        values["disposed"] = int(values["disposed"])
         if row is None:
             names = ", ".join(values)
             marks = ", ".join(f":{k}" for k in values)
@@ -180,16 +162,7 @@ class EmbeddedSearchIndex:
             "INSERT OR IGNORE INTO subjects (subject_id, rid) VALUES (?, ?)",
             [(sid, rid) for sid in doc.subject_ids],
         )
-        meta = "\n".join(
-            [
-                doc.result_type,
-                doc.procedure_name,
-                " ".join(doc.subject_names),
-                doc.result_code,
-                doc.dossier_code or "",
-                doc.procedure_code,
-            ]
-        )
+        meta = doc.meta_text()
         conn.execute(
             "INSERT INTO fts (rowid, meta, body, meta_folded, body_folded) VALUES (?, ?, ?, ?, ?)",
             (rid, meta, doc.text, fold(meta), fold(doc.text)),
