@@ -277,7 +277,7 @@ async def _validate(
             revocation_reason=None if revoked is None else str(revoked.reason.native),
             evidence=_path_evidence(failed_path or path, context),
         )
-    except (ValueError, TypeError, KeyError) as error:  # malformed certificate data
+    except (ValueError, TypeError, KeyError, AssertionError) as error:  # malformed data
         return PathOutcome(SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, detail=str(error))
     finally:
         await context.aclose()  # type: ignore[no-untyped-call]

@@ -13,6 +13,7 @@ the archive's own deposit time (`moment`).
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -296,8 +297,10 @@ def _signer_info(cert: asn1_x509.Certificate) -> SignerInfo:
 def _signer_info_of(der: bytes) -> SignerInfo:
     cert = asn1_x509.Certificate.load(der)
     try:
-        parsed = pyca_x509.load_der_x509_certificate(der)
-        subject, issuer = parsed.subject.rfc4514_string(), parsed.issuer.rfc4514_string()
+        with warnings.catch_warnings():  # real-world certificates bend RFC 5280 often
+            warnings.simplefilter("ignore")
+            parsed = pyca_x509.load_der_x509_certificate(der)
+            subject, issuer = parsed.subject.rfc4514_string(), parsed.issuer.rfc4514_string()
     except ValueError:  # cryptography is stricter than asn1crypto
         subject, issuer = cert.subject.human_friendly, cert.issuer.human_friendly
     common_name = cert.subject.native.get("common_name") or subject
