@@ -170,7 +170,9 @@ class ValidationPolicy(CMSAlgorithmUsagePolicy):
         name = algorithm.lower()
         return (name in self._digests, self._digests.get(name))
 
-    def key_until(self, public_key: keys.PublicKeyInfo) -> tuple[str, int | None, bool, date | None]:
+    def key_until(
+        self, public_key: keys.PublicKeyInfo
+    ) -> tuple[str, int | None, bool, date | None]:
         """(key type, bits, accepted at all, last accepted day) of a public key."""
         kind = str(public_key.algorithm).lower()
         bits: int | None = _FIXED_SIZE.get(kind)

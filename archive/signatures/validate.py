@@ -219,10 +219,10 @@ def validate_pdf(
         # Signed, but the structure cannot be read: no signature can be checked against
         # the document, so each fails format checking (EN 319 102-1 § 5.2.2).
         verdict = _failed(Reason.DAMAGED_DOCUMENT)
-        reports = tuple(
+        damaged = tuple(
             _Facts(f"#{number}").report(verdict) for number in range(1, found + 1)
         )
-        return DocumentReport(reports, validated_at, poe, policy=policy.describe())
+        return DocumentReport(damaged, validated_at, poe, policy=policy.describe())
     context = _Context(
         PathChecker(trust, cache or default_cache, policy),
         policy,
@@ -479,10 +479,9 @@ def _verdict(
     coverage: Coverage,
 ) -> _Verdict:
     if crypto is not None:
-        sub = crypto.subindication
-        return _Verdict(
-            Indication.INDETERMINATE, sub, _with_constraint(describe(sub), crypto), constraint=crypto
-        )
+        weak = crypto.subindication
+        message = _with_constraint(describe(weak), crypto)
+        return _Verdict(Indication.INDETERMINATE, weak, message, constraint=crypto)
     if outcome.ok:
         if judged_at < context.now:
             message = describe(Reason.PASSED_IN_PAST, date=judged_at)

@@ -149,3 +149,53 @@ def test_kho_agrees_with_dss_more_often_than_plain_pyhanko() -> None:
 
     plain = agreeing(lambda file: RECORDED["files"][file]["pyhanko"]["class"])
     assert agreeing(kho_class) > plain
+
+
+def test_kho_verify_gives_a_verdict_on_a_spoofed_signature(kho: Any, tmp_path: Path) -> None:
+    # Its last revision's /Encrypt is not a dictionary: this used to end in exit 70.
+    (tmp_path / "spoofed.pdf").write_bytes((CORPUS / "dss/pdf-spoofing-attack.pdf").read_bytes())
+    done = kho("verify", "spoofed.pdf")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    assert {s["subindication"] for s in report["signatures"]} == {"FORMAT_FAILURE"}
+
+
+def test_a_weak_digest_without_proof_of_existence_is_indeterminate(
+    kho: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "sha1.pdf").write_bytes((CORPUS / "dss/pkcs7_sha1.pdf").read_bytes())
+    done = kho("verify", "sha1.pdf", "--html", "sha1.html", env={"KHO_TRUST_ROOTS": None})
+    assert done.returncode == 2, done.stderr
+    report = json.loads(done.stdout)
+    assert report["policy"]["name"] == "kho-default"
+    weak = [s for s in report["signatures"] if s["constraint"]]
+    assert weak and {s["subindication"] for s in weak} == {"CRYPTO_CONSTRAINTS_FAILURE_NO_POE"}
+    assert weak[0]["constraint"] == {
+        "kind": "digest_algorithm",
+        "algorithm": "sha1",
+        "key_size": None,
+        "acceptable_until": "2013-12-31",
+    }
+    page = (tmp_path / "sha1.html").read_text(encoding="utf-8")
+    assert "kho-default" in page and "Ràng buộc không đạt" in page and "2013-12-31" in page
+
+
+def test_another_policy_file_changes_the_verdict(kho: Any, tmp_path: Path) -> None:
+    policy = json.loads(
+        (Path(__file__).parents[2] / "archive/signatures/policy.json").read_text(encoding="utf-8")
+    )
+    policy["name"] = "lenient-sha1"
+    policy["digest_algorithms"]["sha1"] = None
+    (tmp_path / "policy.json").write_text(json.dumps(policy), encoding="utf-8")
+    (tmp_path / "sha1.pdf").write_bytes((CORPUS / "dss/pkcs7_sha1.pdf").read_bytes())
+    done = kho("verify", "sha1.pdf", env={"KHO_VALIDATION_POLICY": "policy.json"})
+    report = json.loads(done.stdout)
+    assert report["policy"]["name"] == "lenient-sha1"
+    assert all(
+        s["constraint"] is None or s["constraint"]["algorithm"] != "sha1"
+        for s in report["signatures"]
+    )
+    (tmp_path / "broken.json").write_text("{}", encoding="utf-8")
+    done = kho("verify", "sha1.pdf", env={"KHO_VALIDATION_POLICY": "broken.json"})
+    assert done.returncode == 78 and "KHO_VALIDATION_POLICY" in done.stderr

@@ -58,7 +58,7 @@ def verdict(path: Path, roots: list[x509.Certificate], moment: datetime) -> dict
         if reader.encrypted:
             reader.decrypt("")
         embedded = list(reader.embedded_regular_signatures)
-    except Exception as error:  # noqa: BLE001 - any failure to open is "unreadable" here
+    except Exception as error:
         return {"class": "UNREADABLE", "error": f"{type(error).__name__}: {error}"[:300]}
     signatures: list[dict[str, Any]] = []
     for signature in embedded:
@@ -89,7 +89,7 @@ def verdict(path: Path, roots: list[x509.Certificate], moment: datetime) -> dict
                     "class": "TOTAL-FAILED" if failed else "INDETERMINATE",
                 }
             )
-        except Exception as error:  # noqa: BLE001 - recorded, not hidden
+        except Exception as error:
             signatures.append(
                 {
                     "field": signature.field_name,
@@ -100,10 +100,7 @@ def verdict(path: Path, roots: list[x509.Certificate], moment: datetime) -> dict
     if not signatures:
         return {"class": "NO_SIGNATURE", "signatures": []}
     classes = [s["class"] for s in signatures]
-    if "ERROR" in classes:
-        overall = "ERROR"
-    else:
-        overall = max(classes, key=ORDER.index)
+    overall = "ERROR" if "ERROR" in classes else max(classes, key=ORDER.index)
     return {"class": overall, "signatures": signatures}
 
 

@@ -79,7 +79,8 @@ def main() -> None:
         moment = datetime.now(UTC).replace(microsecond=0)
     else:
         moment = datetime.fromisoformat(previous["validation_time"])
-    print(f"== DSS {dss_version()} on {len(sources['files'])} files as of {moment}", file=sys.stderr)
+    count = len(sources["files"])
+    print(f"== DSS {dss_version()} on {count} files as of {moment}", file=sys.stderr)
     dss = run_dss(sources["files"], moment)
     print("== pyHanko", file=sys.stderr)
     files = {}
