@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     trust_intermediates: PathList = Field(default_factory=list)
     crls: PathList = Field(default_factory=list)
     revocation_online: bool = False
+    validation_policy: Path | None = None
+    """A validation policy file (JSON: accepted algorithms, key sizes and their end dates;
+    what changes after signing do); None: the built-in policy."""
 
     timezone: str = "Asia/Ho_Chi_Minh"
     max_upload_mb: int = Field(default=50, ge=1, le=2048)
