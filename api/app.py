@@ -9,14 +9,18 @@ from typing import Any
 from fastapi import FastAPI
 
 from kho import __version__
+from kho.api.docs import install_docs
+from kho.api.headers import SecurityHeadersMiddleware
 from kho.api.middleware import (
     BodyLimitMiddleware,
     MetricsMiddleware,
     RequestIdMiddleware,
+    RouteTemplates,
     SafetyNetMiddleware,
 )
 from kho.api.openapi import install_openapi
 from kho.api.problems import install_problem_handlers
+from kho.api.refusals import RefusalMiddleware
 from kho.api.routes import audit, health, keys, lookup, records, verify
 from kho.services import Services
 
@@ -63,25 +67,31 @@ def create_api(
         version=__version__,
         description=_DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # Swagger UI is served from Kho's own files (install_docs); no ReDoc.
+        docs_url=None,
         redoc_url=None,
         openapi_tags=_TAGS,
     )
     app.state.services = services
     install_problem_handlers(app)
     install_openapi(app)
+    install_docs(app, "/api/v1/openapi.json")
     app.include_router(records.router, prefix="/api/v1")
     app.include_router(lookup.router, prefix="/api/v1")
     app.include_router(verify.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
     app.include_router(keys.router, prefix="/api/v1")
     app.include_router(health.router)
-    # Added innermost first: the request id wraps everything, the body limit sits inside.
+    # Added innermost first: the security headers wrap everything (errors too), then the
+    # request id; the body limit sits inside.
     multipart_overhead = 1024 * 1024
     app.add_middleware(
         BodyLimitMiddleware, limit=services.settings.max_upload_bytes + multipart_overhead
     )
     app.add_middleware(SafetyNetMiddleware)
-    app.add_middleware(MetricsMiddleware, templates=lambda: app.openapi()["paths"])
+    templates = RouteTemplates(lambda: app.openapi()["paths"])
+    app.add_middleware(MetricsMiddleware, templates=templates)
+    app.add_middleware(RefusalMiddleware, guard=lambda: services.refusals, templates=templates)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
