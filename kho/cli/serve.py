@@ -42,7 +42,9 @@ def _listen(host: str, port: int) -> socket.socket:
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
     except socket.gaierror:
-        raise click.BadParameter(f"{host!r} is not an address to listen on", "--host") from None
+        raise click.BadParameter(
+            f"{host!r} is not an address to listen on", param_hint="--host"
+        ) from None
     try:
         return socket.create_server(address[:2], family=family, backlog=2048)
     except OSError as exc:
