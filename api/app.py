@@ -35,13 +35,18 @@ asking for paper copies.
   `POST /api/v1/keys` with a `keys:manage` key). Scopes: `records:read`, `records:write`,
   `retention:manage`, `audit:read`, `subjects:access-log`, `keys:manage`.
 * State the purpose of every read with `X-Dossier-Code: <the dossier being processed>`
-  (mã hồ sơ, e.g. `000.00.15.H62-261123-0001`); it is recorded in the audit trail with the
-  access. Every lookup, read and download is an audit event.
+  (mã hồ sơ of the national form `V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX`, e.g.
+  `000.00.15.H62-261123-0001`, unless the server sets `KHO_DOSSIER_CODE_PATTERN`); it is
+  recorded in the audit trail with the access. Every lookup, read and download is an audit
+  event.
 * Errors are `application/problem+json` (RFC 9457) with a `type` under `/problems/`:
   400 unparseable request or missing header, 401 no or bad key, 403 wrong scope or a key
   limit, 404, 409 conflict, 413 too large, 415 not a PDF, 416 bad range, 422 invalid
   values, 429 rate limited (wait `Retry-After` seconds), 503 a backend down.
-* Each API key may make `KHO_RATE_LIMIT_PER_MINUTE` requests a minute.
+* Each API key may make `KHO_RATE_LIMIT_PER_MINUTE` requests a minute. Refused requests
+  (401, 403, refused deposits) are audited; a client address refused more than
+  `KHO_REFUSALS_PER_MINUTE` times a minute gets 429 until its allowance refills.
+* Links Kho returns are relative, or absolute under the server's `KHO_PUBLIC_URL`.
 * Every response carries `X-Request-ID` (send your own to correlate logs).
 * Dates are calendar dates in Asia/Ho_Chi_Minh; times are RFC 3339 with an offset.
 """

@@ -148,7 +148,9 @@ def test_the_readme_examples_work_as_printed_against_the_demo(tmp_path: Path) ->
         assert report["indication"] == "TOTAL-PASSED"
         assert log["total"] >= 1
         assert revoked["record_id"] == deposit["record_id"] and revoked["status"] == "revoked"
-        assert (tmp_path / "khai-sinh.pdf").read_bytes()[:5] == b"%PDF-"
+        assert (tmp_path / "ket-qua.pdf").read_bytes() == (
+            tmp_path / "kho-data" / "demo" / "example" / "khai-sinh.pdf"
+        ).read_bytes()
         assert "<html" in (tmp_path / "verification.html").read_text(encoding="utf-8")
     finally:
         demo.send_signal(signal.SIGTERM)
