@@ -10,10 +10,10 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kho.api.middleware import request_id
-from kho.archive.identifiers import PURPOSE_CODE
+from kho.api.refusals import client_address
 from kho.archive.manifest import Actor
 from kho.services import Access, ApiKey, Services
-from kho.services.errors import MissingPurpose
+from kho.services.purpose import check_dossier_code
 
 __all__ = [
     "Caller",
@@ -46,13 +46,17 @@ bearer = HTTPBearer(
 
 def caller(scope: str) -> Callable[..., ApiKey]:
     """A dependency that authenticates the API key, requires `scope` and takes one request
-    from the key's rate limit."""
+    from the key's rate limit (after the client address's refusal throttle)."""
 
     def dependency(
+        request: Request,
         services: ServicesDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> ApiKey:
+        # An address that keeps being refused is throttled before its key is looked at.
+        services.refusals.check(client_address(request.scope))
         key = services.keys.authenticate(credentials.credentials if credentials else None)
+        request.state.kho_key = key  # for the audit of a refusal (api/refusals.py)
         services.keys.require(key, scope)
         services.limiter.hit(key.key_id)
         return key
@@ -60,48 +64,43 @@ def caller(scope: str) -> Callable[..., ApiKey]:
     return dependency
 
 
-def _check_purpose(value: str) -> str:
-    if not PURPOSE_CODE.fullmatch(value):
-        raise MissingPurpose(
-            "X-Dossier-Code must be 1-64 letters, digits, '.' or '-', e.g. "
-            "000.00.15.H62-261122-0007"
-        )
-    return value
+_PURPOSE_DOC = (
+    "The dossier being processed (mã hồ sơ): the purpose of this access, recorded in the "
+    "audit trail. By default the national form `V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX` "
+    "(a server may accept another form, `KHO_DOSSIER_CODE_PATTERN`); always 1-64 letters, "
+    "digits, '.' or '-'."
+)
 
 
 def purpose_header(
+    services: ServicesDep,
     x_dossier_code: Annotated[
         str | None,
         Header(
             alias="X-Dossier-Code",
-            description="The dossier being processed (mã hồ sơ): the purpose of this access, "
-            "recorded in the audit trail. Required for every request that returns a record or "
-            "a subject's data.",
+            description=_PURPOSE_DOC + " Required for every request that returns a record "
+            "or a subject's data.",
             examples=["000.00.15.H62-261122-0007"],
         ),
     ] = None,
 ) -> str:
-    if x_dossier_code is None or not x_dossier_code.strip():
-        raise MissingPurpose(
-            "the X-Dossier-Code header is required: the dossier this access serves"
-        )
-    return _check_purpose(x_dossier_code)
+    return check_dossier_code(x_dossier_code, services.settings)
 
 
 def optional_purpose_header(
+    services: ServicesDep,
     x_dossier_code: Annotated[
         str | None,
         Header(
             alias="X-Dossier-Code",
-            description="The dossier this action serves (mã hồ sơ), recorded in the audit "
-            "trail; optional here.",
+            description=_PURPOSE_DOC + " Optional here.",
             examples=["000.00.15.H62-261122-0007"],
         ),
     ] = None,
 ) -> str | None:
     if x_dossier_code is None or not x_dossier_code.strip():
         return None
-    return _check_purpose(x_dossier_code)
+    return check_dossier_code(x_dossier_code, services.settings)
 
 
 Purpose = Annotated[str, Depends(purpose_header)]

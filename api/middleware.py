@@ -22,11 +22,15 @@ __all__ = [
     "BodyLimitMiddleware",
     "MetricsMiddleware",
     "RequestIdMiddleware",
+    "RouteTemplates",
     "SafetyNetMiddleware",
     "request_id",
 ]
 
 log = logging.getLogger("kho.api")
+# Metric labels take these methods as they are and any other as "other": a client choosing
+# the method must not be able to add label values (and so series) without bound.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
@@ -180,17 +184,16 @@ class SafetyNetMiddleware:
                 )
 
 
-class MetricsMiddleware:
-    """Count requests and time them by route template (`/api/v1/records/{record_id}`), so the
-    label set stays small whatever paths clients send. The templates are the paths of the
-    OpenAPI document (`templates` gives them), matched in order."""
+class RouteTemplates:
+    """The route template of a raw path (`/api/v1/records/{record_id}`): the paths of the
+    OpenAPI document (`templates` gives them), matched in order; "/", "/static" or "other"
+    for the rest. What metrics and audit events name instead of client-chosen paths."""
 
-    def __init__(self, app: ASGIApp, templates: Callable[[], Iterable[str]]) -> None:
-        self.app = app
+    def __init__(self, templates: Callable[[], Iterable[str]]) -> None:
         self._templates = templates
         self._compiled: list[tuple[re.Pattern[str], str]] | None = None
 
-    def _template(self, path: str) -> str:
+    def __call__(self, path: str) -> str:
         if self._compiled is None:
             compiled = []
             for template in self._templates():
@@ -205,6 +208,16 @@ class MetricsMiddleware:
         if path == "/":
             return "/"
         return "/static" if path.startswith("/static/") else "other"
+
+
+class MetricsMiddleware:
+    """Count requests and time them by route template (RouteTemplates) and by method (a
+    known one, else "other"), so the label set stays small whatever paths and methods
+    clients send."""
+
+    def __init__(self, app: ASGIApp, templates: RouteTemplates) -> None:
+        self.app = app
+        self._template = templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -224,6 +237,7 @@ class MetricsMiddleware:
         finally:
             template = self._template(str(scope.get("path", "")))
             method = str(scope.get("method", "GET"))
+            method = method if method in _METHODS else "other"
             HTTP_REQUESTS.labels(method=method, route=template, status=str(status)).inc()
             HTTP_LATENCY.labels(method=method, route=template).observe(
                 time.perf_counter() - started

@@ -226,7 +226,11 @@ class ContentLinkOut(BaseModel):
     )
 
     record_id: str
-    url: str = Field(description="GET it without an API key until `expires_at`")
+    url: str = Field(
+        description="GET it without an API key until `expires_at`. Absolute, under "
+        "`KHO_PUBLIC_URL`, when the server has one; else relative to the server "
+        "(`/api/v1/content-links/…`): Kho never builds links from a request's `Host` header."
+    )
     expires_at: datetime
 
 

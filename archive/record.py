@@ -34,6 +34,7 @@ from kho.archive.identifiers import (
     is_agency_code,
     is_dossier_code,
 )
+from kho.archive.metadata_json import check_nesting
 
 __all__ = ["COMPUTED_FIELDS", "DepositMetadata", "Subject", "SubjectKind", "parse_metadata"]
 
@@ -192,6 +193,7 @@ class DepositMetadata(BaseModel):
 
 def parse_metadata(raw: object) -> DepositMetadata:
     """Validate untrusted deposit metadata; raise InvalidMetadata listing every problem."""
+    check_nesting(raw)
     if not isinstance(raw, dict):
         raise InvalidMetadata("metadata must be a JSON object", errors=[])
     computed = sorted(COMPUTED_FIELDS & raw.keys())

@@ -57,6 +57,10 @@ class OutboxWorker:
                 log.warning("outbox: %s", exc.detail)
             except Exception as exc:  # keep the worker alive; one line in the log
                 log.error("outbox: %s: %s", type(exc).__name__, exc)
+            try:
+                self.services.refusals.flush()  # the last minute's summary of refusals
+            except Exception as exc:
+                log.error("refusals summary: %s: %s", type(exc).__name__, exc)
             if time.monotonic() >= self._next_audit:
                 self._next_audit = time.monotonic() + self.audit_interval_s
                 try:

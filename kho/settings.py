@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -103,7 +105,16 @@ class Settings(BaseSettings):
     backend_timeout_s: float = Field(default=10.0, gt=0)
     # Requests per minute per API key (0 = unlimited).
     rate_limit_per_minute: int = Field(default=600, ge=0)
+    # Refused requests (401, 403, refused deposits) a client address may make per minute;
+    # past it that address gets 429 until its allowance refills (0 = unlimited).
+    refusals_per_minute: int = Field(default=30, ge=0)
+    # The base URL clients reach Kho at (https://kho.example.gov.vn); every absolute link
+    # Kho makes starts with it. Unset, links are relative: never built from a Host header.
     public_url: str = ""
+    # What X-Dossier-Code must look like: unset, the national dossier-code form
+    # (V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX); else this regular expression (full match),
+    # always within 1-64 letters, digits, '.' and '-'.
+    dossier_code_pattern: str | None = None
     # The HMAC key API keys are hashed with; generated and kept in the object store if unset.
     api_key_secret: SecretStr | None = None
     # Signed download links (POST /records/{id}/content-links): the longest validity allowed.
@@ -130,6 +141,28 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Ho_Chi_Minh)") from exc
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("must be an http(s) URL such as https://kho.example.gov.vn")
+        return value
+
+    @field_validator("dossier_code_pattern")
+    @classmethod
+    def _dossier_pattern(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
         return value
 
     @field_validator("es_index")

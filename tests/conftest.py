@@ -21,9 +21,28 @@ from kho.services import Services
 from kho.settings import Settings, load_settings
 from kho.wiring import build_services
 
-# Tests see only the settings they set themselves.
+# Tests see only the settings they set themselves. The variables of the test run and of
+# scripts/services (which the outage tests call to stop and start a server on its own
+# ports) stay: none of them is a Kho setting.
+_KEPT = {
+    "KHO_TEST_BACKENDS",
+    "KHO_SERVICES_DIR",
+    "KHO_CACHE_DIR",
+    "KHO_SYSTEM_CACHE_DIR",
+    "KHO_ES_PORT",
+    "KHO_ES_TRANSPORT_PORT",
+    "KHO_MINIO_PORT",
+    "KHO_MINIO_CONSOLE_PORT",
+    "KHO_TIKA_PORT",
+    "KHO_ES_USER",
+    "KHO_ES_JAVA_HOME",
+    "KHO_JVM_DIRS",
+    "KHO_MAVEN_REPO",
+    "KHO_START_TIMEOUT",
+    "KHO_STOP_TIMEOUT",
+}
 for _name in list(os.environ):
-    if _name.startswith("KHO_") and _name not in ("KHO_TEST_BACKENDS", "KHO_SERVICES_DIR"):
+    if _name.startswith("KHO_") and _name not in _KEPT:
         del os.environ[_name]
 
 ALL_SCOPES = (

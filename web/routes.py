@@ -15,7 +15,8 @@ from kho.services import Services
 __all__ = ["STATIC_DIR", "router", "templates"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-STATIC_DIR = Path(__file__).parent / "static"
+# resolve(): see kho/api/docs.py (StaticFiles and the strict editable install's links).
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 router = APIRouter(include_in_schema=False)

@@ -24,6 +24,7 @@ from kho.api.schemas import (
     RevokeIn,
     SupersedeIn,
 )
+from kho.archive.metadata_json import load_metadata_json
 from kho.services import Access, ApiKey, Services
 from kho.services.errors import PayloadTooLarge, RecordNotFound
 
@@ -42,6 +43,7 @@ Reader = Annotated[ApiKey, Depends(caller("records:read"))]
 Writer = Annotated[ApiKey, Depends(caller("records:write"))]
 
 _ERRORS = problems(400, 404)
+_METADATA_LIMIT = 1024 * 1024
 
 
 def with_links(view: dict[str, Any]) -> dict[str, Any]:
@@ -94,9 +96,11 @@ def deposit(
     key: Writer,
     file: Annotated[UploadFile, File(description="The signed PDF")],
     metadata: Annotated[
-        str,
+        str | UploadFile,
         Form(
-            description="Deposit metadata as JSON (CONTRACT.md)",
+            description="Deposit metadata as JSON (CONTRACT.md): a text field "
+            "(`-F 'metadata={…}'`) or a JSON file part (`-F metadata=@meta.json`), UTF-8, "
+            "at most 1 MB, nested at most 16 levels.",
             examples=[
                 json.dumps(
                     {
@@ -117,8 +121,18 @@ def deposit(
         ),
     ],
 ) -> Response:
+    if isinstance(metadata, str):
+        text = metadata
+    else:
+        data = metadata.file.read(_METADATA_LIMIT + 1)
+        if len(data) > _METADATA_LIMIT:
+            raise PayloadTooLarge("the metadata part is over 1 MB")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return problem_response(400, "bad-request", "the metadata part is not UTF-8 text")
     try:
-        raw = json.loads(metadata)
+        raw = load_metadata_json(text)
     except ValueError as exc:
         return problem_response(400, "bad-request", f"metadata is not valid JSON: {exc}")
     limit = services.settings.max_upload_bytes
@@ -276,7 +290,6 @@ def get_content(
     responses=problems(400, 404, 422),
 )
 def create_content_link(
-    request: Request,
     services: ServicesDep,
     key: Reader,
     purpose: Purpose,
@@ -286,7 +299,8 @@ def create_content_link(
     link = services.links.create(
         _check_id(record_id), access_for(key, purpose), minutes=(body or ContentLinkIn()).minutes
     )
-    base = services.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    # Absolute only under the configured public URL: a Host header is the client's to choose.
+    base = services.settings.public_url
     return {
         "record_id": link.record_id,
         "url": f"{base}/api/v1/content-links/{link.token}",
@@ -384,12 +398,14 @@ def get_verification(
     "/records/{record_id}/verification",
     summary="Validate the record's signatures again now (xác thực lại)",
     description="Judged as of the deposit time (AdES past validation); the new report is "
-    "kept beside the earlier ones and becomes the record's `signature`. Answers like the "
-    "GET. Audited.",
+    "kept beside the earlier ones and becomes the record's `signature`, so this is a write: "
+    "it needs the `records:write` scope (a `records:read` key gets 403; it can read the "
+    "latest report with GET, or validate any PDF without storing anything with "
+    "`POST /api/v1/verify`). Answers like the GET. Audited.",
     responses={**REPORT_RESPONSES, **_ERRORS},
 )
 def post_verification(
-    request: Request, services: ServicesDep, key: Reader, purpose: Purpose, record_id: RecordId
+    request: Request, services: ServicesDep, key: Writer, purpose: Purpose, record_id: RecordId
 ) -> Response:
     access = access_for(key, purpose)
     services.records.readable(_check_id(record_id), access)

@@ -28,8 +28,10 @@ import the web layer."""
 
 _HTML_HEADERS = {
     "Cache-Control": "private, no-store",
-    # The page holds values from untrusted PDFs: no scripts, no fetches, inline styles only.
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    # The page holds values from untrusted PDFs: no scripts, no fetches, inline styles only
+    # (stricter than the server-wide policy of api/headers.py, which it replaces).
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
     "X-Content-Type-Options": "nosniff",
 }
 

@@ -157,12 +157,15 @@ def retention_run(state: CliContext) -> int:
     """
     services = state.services
     today = services.backends.today()
-    due = 0
+    due = held = checked = 0
     for claim in services.backends.packages.claims():
+        checked += 1
         manifest = services.backends.packages.latest_manifest(claim.record_id)
         until = manifest.retention.retain_until
-        if until is not None and until < today and not manifest.retention.holds:
+        if until is not None and until < today:
             due += 1
+            on_hold = bool(manifest.retention.holds)
+            held += on_hold
             click.echo(
                 json.dumps(
                     {
@@ -170,11 +173,24 @@ def retention_run(state: CliContext) -> int:
                         "result_type": manifest.result_type,
                         "retain_until": until.isoformat(),
                         "rule": manifest.retention.rule,
+                        "held": on_hold,
                     },
                     ensure_ascii=False,
                 )
             )
-    click.echo(f"kho: {due} record(s) past their retention; nothing was deleted", err=True)
+    if due:
+        click.echo(
+            f"kho: {due}/{checked} kết quả đã hết thời hạn bảo quản ({held} đang tạm giữ); "
+            f"không xóa gì / {due} of {checked} record(s) past their retention ({held} on "
+            "hold); nothing was deleted",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"kho: trong {checked} kết quả, không có kết quả nào hết thời hạn bảo quản / "
+            f"nothing due among {checked} record(s)",
+            err=True,
+        )
     return 0
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from kho.archive.errors import InvalidMetadata
+from kho.archive.metadata_json import load_metadata_json
 from kho.cli.main import CliContext, pass_context
 from kho.cli.progress import Progress
 from kho.errors import KhoError
@@ -99,7 +101,10 @@ def _batch_inputs(batch: Path) -> Iterator[tuple[Path, object]]:
 
 def _metadata_inputs(files: tuple[Path, ...], metadata_path: Path) -> list[tuple[Path, object]]:
     try:
-        raw = json.loads(metadata_path.read_text(encoding="utf-8"))
+        raw = load_metadata_json(metadata_path.read_text(encoding="utf-8-sig"))
+    except InvalidMetadata as exc:
+        # Parsed far enough to know it is no deposit: every file's outcome is `invalid`.
+        return [(path, exc) for path in files]
     except (OSError, ValueError) as exc:
         raise click.UsageError(f"--metadata {metadata_path}: not readable JSON: {exc}") from None
     if isinstance(raw, dict):

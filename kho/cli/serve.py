@@ -1,20 +1,65 @@
-"""`kho serve` and `kho demo`: run the archive's API and web pages."""
+"""`kho serve` and `kho demo`: run the archive's API and web pages.
+
+The listening socket is opened before anything else (before the demo builds its archive),
+so a port already in use is one line and exit 69, not uvicorn's log and exit 3.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import shlex
+import socket
 import stat
+import sys
 from pathlib import Path
 
 import click
 
-from kho.cli.main import CliContext, pass_context
+from kho.cli.main import EXIT_UNAVAILABLE, CliContext, pass_context
 from kho.cli.progress import Progress
 
 __all__ = ["register"]
 
+DEFAULT_PORT = 8000
 
-def _run(state: CliContext, host: str, port: int) -> None:
+
+class _Unavailable(click.ClickException):
+    """Something the command needs is not there (a free port, a font): one line, exit 69."""
+
+    exit_code = EXIT_UNAVAILABLE
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"kho: {self.message}", err=True)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port and listening; _Unavailable (exit 69) if it cannot be."""
+    if not 1 <= port <= 65535:
+        raise click.BadParameter(f"{port} is not a TCP port", param_hint="--port")
+    try:
+        family, _type, _proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror:
+        raise click.BadParameter(
+            f"{host!r} is not an address to listen on", param_hint="--host"
+        ) from None
+    try:
+        return socket.create_server(address[:2], family=family, backlog=2048)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise _Unavailable(
+                f"cổng {port} trên {host} đang được dùng / port {port} on {host} is already "
+                "in use: chọn cổng khác / choose another with --port"
+            ) from None
+        raise _Unavailable(
+            f"không mở được cổng {port} trên {host} / cannot listen on {host}:{port}: "
+            f"{exc.strerror or exc}"
+        ) from None
+
+
+def _run(state: CliContext, sock: socket.socket, host: str, port: int) -> None:
     import logging
 
     import uvicorn
@@ -23,33 +68,37 @@ def _run(state: CliContext, host: str, port: int) -> None:
     from kho.server import create_app
     from kho.settings import LogFormat
 
-    # Every line, uvicorn's too, through our handler: with the request id, as text or JSON.
+    # Every line, uvicorn's too, through our handler: with the request id, as text or JSON,
+    # timed in KHO_TIMEZONE.
     configure_logging(
         logging.DEBUG if state.debug else logging.INFO,
         json_lines=state.settings.log_format is LogFormat.json,
+        zone=state.settings.zone,
     )
     app = create_app(state.services)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level="info" if state.debug else "warning",
         log_config=None,
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
-def _check_port(port: int) -> None:
-    if not 1 <= port <= 65535:
-        raise click.BadParameter(f"{port} is not a TCP port", param_hint="--port")
+_HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+_PORT = click.option(
+    "--port", default=DEFAULT_PORT, show_default=True, type=int, help="TCP port to listen on."
+)
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+@_HOST
+@_PORT
 @pass_context
 def serve(state: CliContext, host: str, port: int) -> int:
     """Serve the API (/api/v1) and the web pages (phục vụ API và giao diện web)."""
-    _check_port(port)
+    sock = _listen(host, port)
     services = state.services
     checks = services.health.readiness()
     down = [
@@ -60,32 +109,75 @@ def serve(state: CliContext, host: str, port: int) -> int:
     for line in down:
         click.echo(f"kho: warning: {line}", err=True)
     click.echo(f"Kho đang chạy tại / serving at http://{host}:{port}/", err=True)
-    _run(state, host, port)
+    _run(state, sock, host, port)
     return 0
 
 
+def _shown(path: Path) -> str:
+    """`path` relative to the working folder when it lies inside it (shorter to copy)."""
+    absolute = path.absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+
+
+def _serve_again_hint(
+    kho: str,
+    data_dir: Path,
+    *,
+    trust_roots: list[Path],
+    trust_intermediates: list[Path],
+    crls: list[Path],
+) -> str:
+    """The command that serves the demo archive again with the very trust set it used."""
+
+    def joined(paths: list[Path]) -> str:
+        return shlex.quote(os.pathsep.join(_shown(p) for p in paths))
+
+    settings = [
+        f"KHO_DATA_DIR={shlex.quote(_shown(data_dir))}",
+        f"KHO_TRUST_ROOTS={joined(trust_roots)}",
+        f"KHO_TRUST_INTERMEDIATES={joined(trust_intermediates)}",
+        f"KHO_CRLS={joined(crls)}",
+    ]
+    return " \\\n      ".join([*settings, f"{kho} serve"])
+
+
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+@_HOST
+@_PORT
 @click.option("--no-serve", is_flag=True, help="Build the sample archive and stop.")
 @pass_context
 def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
     """Create a sample archive of signed Vietnamese results, then serve it (dữ liệu mẫu).
 
     The samples are signed by a test PKI made in KHO_DATA_DIR/demo/pki; the demo trusts
-    its root. Prints the URL and a ready-made API key.
+    its root. Prints the URL, an example deposit (a signed PDF and its meta.json, not yet
+    deposited), the command to serve the archive again, and a ready-made API key.
     """
-    _check_port(port)
+    sock = None if no_serve else _listen(host, port)
+    from kho.demo.documents import FontNotFound, find_font
+
+    try:
+        find_font()
+    except FontNotFound:
+        raise _Unavailable(
+            "thiếu phông chữ DejaVu Sans cho văn bản tiếng Việt / the DejaVu Sans font is "
+            "missing: apt-get install fonts-dejavu-core"
+        ) from None
+    from kho.demo.example import write_example_deposit
     from kho.demo.pki import TestPKI
 
     data_dir = state.settings.data_dir
     work = data_dir / "demo"
     pki = TestPKI.create(work / "pki")
-    state.overrides.update(
-        trust_roots=[pki.root_cert_path],
-        trust_intermediates=list(pki.intermediate_cert_paths),
-        crls=list(pki.crl_paths),
-    )
+    trust = {
+        "trust_roots": [pki.root_cert_path],
+        "trust_intermediates": list(pki.intermediate_cert_paths),
+        "crls": list(pki.crl_paths),
+    }
+    state.overrides.update(trust)
     state._settings = None  # re-read with the demo's trust settings
     services = state.services
 
@@ -94,6 +186,7 @@ def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
     progress = Progress("demo")
     record_ids = build_demo(services, pki, work / "results", progress)
     progress.finish()
+    example = write_example_deposit(pki, work / "example", services.backends.today())
 
     token_file = work / "api-key.txt"
     token = token_file.read_text().strip() if token_file.is_file() else ""
@@ -108,23 +201,32 @@ def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
         token_file.chmod(stat.S_IRUSR | stat.S_IWUSR)
 
     url = f"http://{host}:{port}"
-    trust = os.pathsep.join(str(p) for p in [pki.root_cert_path])
+    kho = _shown(Path(sys.executable).with_name("kho"))
+    again = _serve_again_hint(kho, data_dir, **trust)
+    if host != "127.0.0.1":
+        again += f" --host {shlex.quote(host)}"
+    if port != DEFAULT_PORT:
+        again += f" --port {port}"
     click.echo(
         f"""
-Kho demo: {len(record_ids)} kết quả mẫu / sample results in {Path(data_dir).resolve()}
+Kho demo: {len(record_ids)} kết quả mẫu / sample results in {_shown(data_dir)}
   Web:      {url}/
   API docs: {url}/api/v1/docs
-  Try:      curl -H "Authorization: Bearer $KHO_KEY" \\
+  Try:      export KHO_KEY=$(cat {shlex.quote(_shown(token_file))})
+            curl -H "Authorization: Bearer $KHO_KEY" \\
               -H "X-Dossier-Code: 000.00.15.H62-261123-0001" \\
               {url}/api/v1/subjects/001203001234/records
-  Serve it again later with: KHO_TRUST_ROOTS={trust} kho serve
-API key (KHO_KEY):""",
+  Deposit:  a signed result not yet deposited, with its metadata, is in {_shown(example)}/
+  kho:      {kho}  (the command line; e.g. {kho} --help)
+  Serve it again later with:
+      {again}
+API key (KHO_KEY, also in {_shown(token_file)}):""",
         err=True,
     )
     click.echo(token)
-    if no_serve:
+    if sock is None:
         return 0
-    _run(state, host, port)
+    _run(state, sock, host, port)
     return 0
 
 

@@ -19,6 +19,7 @@ from kho.services.lookup import LookupService, SearchService
 from kho.services.paging import Page
 from kho.services.ratelimit import RateLimiter
 from kho.services.records import Content, RecordService
+from kho.services.refusals import RefusalGuard
 from kho.services.verify import VerifyService
 
 __all__ = [
@@ -55,8 +56,10 @@ class Services:
         self.keys = KeyService(backends, self.audit)
         self.links = ContentLinkService(backends, self.audit, self.keys, self.records)
         self.limiter = RateLimiter(backends.settings.rate_limit_per_minute)
+        self.refusals = RefusalGuard(self.audit, per_minute=backends.settings.refusals_per_minute)
         self.health = HealthService(backends)
 
     def close(self) -> None:
+        self.refusals.flush(force=True)
         self.audit.close()
         self.backends.close()

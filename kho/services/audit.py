@@ -254,9 +254,11 @@ class AuditService:
             )
         )
         self.record("access-log.read", access, subject_ids=[subject_id])
+        zone = self.b.settings.zone
         items = [
             {
-                "at": item["at"],
+                # The trail keeps UTC; the citizen reads KHO_TIMEZONE, like every other time.
+                "at": datetime.fromisoformat(str(item["at"])).astimezone(zone).isoformat(),
                 "action": item["action"],
                 "agency": (item.get("actor") or {}).get("agency"),
                 "dossier_code": item.get("purpose"),

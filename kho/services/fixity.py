@@ -37,7 +37,9 @@ class FixityService:
         for claim in self.b.packages.claims():
             by_sha.setdefault(claim.sha256, []).append(claim.record_id)
         report = FixityReport()
-        for i, (sha256, record_ids) in enumerate(sorted(by_sha.items()), 1):
+        # Progress counts records, like `checked`, so its total is the report's.
+        total = sum(len(record_ids) for record_ids in by_sha.values())
+        for sha256, record_ids in sorted(by_sha.items()):
             digest = hashlib.sha256()
             try:
                 for chunk in self.b.packages.stream_original(sha256):
@@ -53,7 +55,7 @@ class FixityService:
                         {"record_id": record_id, "sha256": sha256, "problem": problem}
                     )
             if progress:
-                progress(i, len(by_sha))
+                progress(report.checked, total)
         self.audit.record(
             "fixity",
             access,

@@ -121,7 +121,7 @@ def test_access_log_shows_who_when_which_dossier_and_records(
     record_id = activity(client, headers, signed_pdf, metadata, make_key)
     portal = {
         "Authorization": "Bearer " + make_key("subjects:access-log", agency="000.00.00.G22"),
-        "X-Dossier-Code": "portal-2611230001",
+        "X-Dossier-Code": "000.00.00.G22-261123-0001",
     }
     response = client.get(f"/api/v1/subjects/{DUC}/access-log", headers=portal)
     assert response.status_code == 200, response.text
