@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from kho.archive.reuse import SignaturePolicy
+
 __all__ = [
     "LogFormat",
     "SearchBackend",
@@ -71,6 +73,9 @@ class Settings(BaseSettings):
     trust_intermediates: PathList = Field(default_factory=list)
     crls: PathList = Field(default_factory=list)
     revocation_online: bool = False
+    # Which signature verdicts let a result be reused (CONTRACT.md "Reuse means trustworthy"):
+    # TOTAL-PASSED only, or `any` for pilots without trust roots (still reported).
+    reuse_signature: SignaturePolicy = SignaturePolicy.total_passed
 
     timezone: str = "Asia/Ho_Chi_Minh"
     max_upload_mb: int = Field(default=50, ge=1, le=2048)
@@ -119,6 +124,14 @@ class Settings(BaseSettings):
     @classmethod
     def _paths(cls, value: object) -> object:
         return _split_paths(value)
+
+    @field_validator("reuse_signature", mode="before")
+    @classmethod
+    def _reuse_signature(cls, value: object) -> object:
+        if isinstance(value, str):
+            folded = value.strip()
+            return "any" if folded.lower() == "any" else folded.upper()
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -14,6 +14,7 @@ import click
 from kho.cli.main import CliContext, pass_context
 from kho.cli.progress import Progress
 from kho.errors import KhoError
+from kho.services.deposit import CONFLICTS
 
 __all__ = ["register"]
 
@@ -157,8 +158,11 @@ def ingest(
     """Deposit signed results (nộp lưu kết quả đã ký số).
 
     Prints one JSON line per input, in order, once that record is durable:
-    {"index", "file", "result_code", "outcome", "record_id", "problem"} with outcome
-    created | existing | conflict | invalid | failed. Goes on past a bad input; exits 0 if
+    {"index", "file", "result_code", "outcome", "record_id", "problem", "warnings"} with
+    outcome created | existing | conflict | invalid | failed. `conflict` is other bytes
+    under a result code already taken, or these bytes already archived under another
+    (problem type duplicate-content; record_id names the holder). `warnings` are
+    {"code", "message"}, e.g. subject_id_not_in_text. Goes on past a bad input; exits 0 if
     every outcome is created or existing, else 1.
     """
     if batch is not None and (files or metadata_path is not None):
@@ -203,10 +207,11 @@ def ingest(
                 outcome=outcome.outcome,
                 record_id=outcome.record["record_id"],
                 problem=None,
+                warnings=[w.to_json() for w in outcome.warnings],
             )
         except KhoError as exc:
             all_ok = False
-            if exc.problem_type == "conflict":
+            if exc.problem_type in CONFLICTS:
                 kind = "conflict"
             elif exc.problem_type in _INVALID:
                 kind = "invalid"
@@ -219,6 +224,7 @@ def ingest(
                 outcome=kind,
                 record_id=exc.extra.get("record_id") if kind == "conflict" else None,
                 problem=exc.problem(),
+                warnings=[],
             )
         click.echo(line)
         sys.stdout.flush()

@@ -56,7 +56,7 @@ class CliContext:
             user = getpass.getuser()
         except (KeyError, OSError):
             user = "unknown"
-        return Access(actor=Actor(user=f"cli:{user}"), purpose=purpose)
+        return Access(actor=Actor(user=f"cli:{user}"), purpose=purpose, console=True)
 
     def close(self) -> None:
         if self._services is not None:
@@ -96,9 +96,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from kho.cli import admin, ingest, serve, verify
+    from kho.cli import admin, ingest, lookup, serve, verify
 
-    for module in (admin, ingest, serve, verify):
+    for module in (admin, ingest, lookup, serve, verify):
         module.register(cli)
 
 
