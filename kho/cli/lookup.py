@@ -28,16 +28,14 @@ __all__ = ["register"]
 _USAGE_PROBLEMS = frozenset({"invalid-query", "missing-purpose"})
 
 
-class _Day(click.ParamType):
-    name = "YYYY-MM-DD"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a date written YYYY-MM-DD", param, ctx)
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        message = f"{value!r} is not a date written YYYY-MM-DD"
+        raise click.BadParameter(message, ctx, param) from None
 
 
 def _dossier_code(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -90,7 +88,8 @@ def _paging(function: Any) -> Any:
 )
 @click.option(
     "--valid-on",
-    type=_Day(),
+    callback=_day,
+    metavar="YYYY-MM-DD",
     help="The day the results must be reusable on (default: today in KHO_TIMEZONE).",
 )
 @click.option(
@@ -157,8 +156,12 @@ def lookup(
 @click.option("--result-type", metavar="TEXT", help="Only this result type.")
 @click.option("--issuer-code", metavar="CODE", help="Only results of this agency (mã cơ quan).")
 @click.option("--subject-id", metavar="ID", help="Only results of this subject.")
-@click.option("--issued-from", type=_Day(), help="Issued on or after this day.")
-@click.option("--issued-to", type=_Day(), help="Issued on or before this day.")
+@click.option(
+    "--issued-from", callback=_day, metavar="YYYY-MM-DD", help="Issued on or after this day."
+)
+@click.option(
+    "--issued-to", callback=_day, metavar="YYYY-MM-DD", help="Issued on or before this day."
+)
 @click.option(
     "--status", type=click.Choice([s.value for s in Status]), help="Only this status today."
 )

@@ -107,8 +107,8 @@ class ContentClaims:
         if taken is None:
             return
         current = self.b.packages.content_claim(taken.sha256)
-        if current is None or current.generation != taken.generation:
-            return
+        if current is None or current.generation != taken.generation or self._holder(current):
+            return  # not ours any more, or the result code holds the bytes after all
         release = ContentClaim(
             sha256=taken.sha256,
             issuer_code=None,

@@ -203,3 +203,29 @@ def test_keys_create_on_behalf_of(kho: Run) -> None:
         "x y",
     )
     assert bad.returncode == 1 and "on_behalf_of" in bad.stderr
+
+
+def test_reindex_gives_records_of_an_old_archive_their_content_claims(
+    kho: Run,
+    client: TestClient,
+    headers: dict[str, str],
+    services: Services,
+    signed_pdf: Pdf,
+    metadata: Meta,
+) -> None:
+    pdf = signed_pdf("GIẤY KHAI SINH", ("Số", "reindex"))
+    record_id = deposit(client, headers, pdf, metadata())["record_id"]
+    store = services.backends.store
+    for key in list(store.list("content/")):  # as an archive made before content claims
+        store.delete(key)
+    result = kho("reindex", "-q")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert (report["content_claims_added"], report["duplicate_content"]) == (1, [])
+    response = client.post(
+        "/api/v1/records",
+        headers={"Authorization": headers["Authorization"]},
+        files={"file": ("a.pdf", pdf, "application/pdf")},
+        data={"metadata": json.dumps(metadata(), ensure_ascii=False)},
+    )
+    assert response.status_code == 409 and response.json()["record_id"] == record_id
