@@ -158,12 +158,13 @@ def ingest(
     """Deposit signed results (nộp lưu kết quả đã ký số).
 
     Prints one JSON line per input, in order, once that record is durable:
-    {"index", "file", "result_code", "outcome", "record_id", "problem", "warnings"} with
-    outcome created | existing | conflict | invalid | failed. `conflict` is other bytes
-    under a result code already taken, or these bytes already archived under another
-    (problem type duplicate-content; record_id names the holder). `warnings` are
-    {"code", "message"}, e.g. subject_id_not_in_text. Goes on past a bad input; exits 0 if
-    every outcome is created or existing, else 1.
+    {"index", "file", "result_code", "outcome", "record_id", "problem", "warnings",
+    "reusable", "reuse_blockers"} with outcome created | existing | conflict | invalid |
+    failed. `reusable` says whether the record may be reused today (null when there is
+    none). `conflict` is other bytes under a result code already taken, or these bytes
+    already archived under another (problem type duplicate-content; record_id names the
+    holder). `warnings` are {"code", "message"}, e.g. subject_id_not_in_text. Goes on past
+    a bad input; exits 0 if every outcome is created or existing, else 1.
     """
     if batch is not None and (files or metadata_path is not None):
         raise click.UsageError("give either FILE... --metadata META.json, or --batch FILE.csv")
@@ -208,6 +209,8 @@ def ingest(
                 record_id=outcome.record["record_id"],
                 problem=None,
                 warnings=[w.to_json() for w in outcome.warnings],
+                reusable=outcome.record["reusable"],
+                reuse_blockers=outcome.record["reuse_blockers"],
             )
         except KhoError as exc:
             all_ok = False
@@ -225,6 +228,8 @@ def ingest(
                 record_id=exc.extra.get("record_id") if kind == "conflict" else None,
                 problem=exc.problem(),
                 warnings=[],
+                reusable=None,
+                reuse_blockers=[],
             )
         click.echo(line)
         sys.stdout.flush()

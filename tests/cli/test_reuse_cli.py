@@ -170,12 +170,13 @@ def test_ingest_lines_carry_warnings_and_the_duplicate_content_conflict(
     assert result.returncode == 1, result.stderr
     created, refused = lines(result.stdout)
     assert created["outcome"] == "created"
+    assert (created["reusable"], created["reuse_blockers"]) == (True, [])
     assert [w["code"] for w in created["warnings"]] == ["subject_id_not_in_text"]
     assert DUC in created["warnings"][0]["message"]
     assert refused["outcome"] == "conflict"
     assert refused["problem"]["type"] == "/problems/duplicate-content"
     assert refused["record_id"] == refused["problem"]["record_id"] == created["record_id"]
-    assert refused["warnings"] == []
+    assert (refused["warnings"], refused["reusable"]) == ([], None)
 
 
 def test_keys_create_on_behalf_of(kho: Run) -> None:
