@@ -88,7 +88,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     configure_logging(logging.DEBUG if debug else logging.WARNING)
     if not debug:
-        for noisy in ("pyhanko", "pyhanko_certvalidator", "pypdf", "elasticsearch", "urllib3"):
+        for noisy in (
+            "pyhanko",
+            "pyhanko_certvalidator",
+            "pypdf",
+            "elasticsearch",
+            "elastic_transport",
+            "urllib3",
+        ):
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
     state = CliContext(debug=debug)
     ctx.obj = state
