@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # Which signature verdicts let a result be reused (CONTRACT.md "Reuse means trustworthy"):
     # TOTAL-PASSED only, or `any` for pilots without trust roots (still reported).
     reuse_signature: SignaturePolicy = SignaturePolicy.total_passed
+    validation_policy: Path | None = None
+    """A validation policy file (JSON: accepted algorithms, key sizes and their end dates;
+    what changes after signing do); None: the built-in policy."""
 
     timezone: str = "Asia/Ho_Chi_Minh"
     max_upload_mb: int = Field(default=50, ge=1, le=2048)

@@ -246,7 +246,38 @@ def _signature(number: int, item: Mapping[str, Any], zone: tzinfo) -> dict[str, 
         "valid": item.get("valid"),
         "trusted": item.get("trusted"),
         "validation_time": _moment(item.get("validation_time"), zone),
+        "constraint": _constraint(item.get("constraint")),
     }
+
+
+_CONSTRAINT_KINDS = {
+    "digest_algorithm": ("thuật toán băm", "digest algorithm"),
+    "key_size": ("độ dài khóa", "key size"),
+}
+
+
+def _constraint(value: object) -> dict[str, Any] | None:
+    """The validation policy's constraint a signature failed, ready to show."""
+    item = _mapping(value)
+    if item is None:
+        return None
+    kind = _text(item.get("kind")) or ""
+    kind_vi, kind_en = _CONSTRAINT_KINDS.get(kind, (kind, kind))
+    bits = item.get("key_size")
+    return {
+        "kind_vi": kind_vi,
+        "kind_en": kind_en,
+        "algorithm": _text(item.get("algorithm")),
+        "key_size": bits if isinstance(bits, int) else None,
+        "until": _text(item.get("acceptable_until")),
+    }
+
+
+def _policy(value: object) -> dict[str, Any] | None:
+    item = _mapping(value)
+    if item is None:
+        return None
+    return {key: _text(item.get(key)) for key in ("name", "version", "source", "sha256")}
 
 
 def _mapping(value: object) -> Mapping[str, Any] | None:
@@ -289,6 +320,7 @@ def render_report(
         "size": (record or {}).get("size") or document.get("size"),
         "validated_at": _moment(report.get("validated_at"), zone),
         "validation_time_used": _moment(report.get("validation_time_used"), zone),
+        "policy": _policy(report.get("policy")),
         "trust": None
         if trust is None
         else {

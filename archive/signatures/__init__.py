@@ -9,8 +9,15 @@ signature and per document, built on pyHanko, with a cache of certificate path r
 """
 
 from .cache import CacheStats, PathValidationCache
-from .errors import EncryptedPdf, SignatureError, TrustConfigError, UnreadablePdf
+from .errors import (
+    EncryptedPdf,
+    SignatureError,
+    TrustConfigError,
+    UnreadablePdf,
+    ValidationPolicyError,
+)
 from .paths import PathOutcome, default_cache
+from .policy import CryptoConstraint, ValidationPolicy
 from .status import (
     Coverage,
     DocumentReport,
@@ -26,6 +33,7 @@ from .validate import quiet_library_logs, validate_pdf
 __all__ = [
     "CacheStats",
     "Coverage",
+    "CryptoConstraint",
     "DocumentReport",
     "EncryptedPdf",
     "Evidence",
@@ -39,6 +47,8 @@ __all__ = [
     "TrustConfig",
     "TrustConfigError",
     "UnreadablePdf",
+    "ValidationPolicy",
+    "ValidationPolicyError",
     "default_cache",
     "quiet_library_logs",
     "validate_pdf",

@@ -4,6 +4,7 @@ and the validation data it carries (DSS, Adobe revocation-info attribute)."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -30,6 +31,7 @@ from .errors import EncryptedPdf, UnreadablePdf
 __all__ = [
     "EmbeddedData",
     "FoundSignature",
+    "count_signature_dictionaries",
     "document_security_store",
     "find_signatures",
     "open_pdf",
@@ -49,7 +51,12 @@ def open_pdf(data: bytes) -> PdfFileReader:
     except Exception:  # untrusted input: any failure means "damaged"
         logger.debug("cannot open PDF", exc_info=True)
         raise UnreadablePdf("the PDF is damaged or truncated and cannot be read") from None
-    if reader.encrypted:
+    try:
+        encrypted = reader.encrypted
+    except Exception:  # e.g. an /Encrypt entry that is not a dictionary (a spoofing trick)
+        logger.debug("cannot read the encryption settings", exc_info=True)
+        raise UnreadablePdf("the PDF is damaged: its encryption settings are malformed") from None
+    if encrypted:
         try:
             # Owner-password-only files (empty user password) open fine and keep their
             # signatures readable; anything else needs a password we do not have.
@@ -71,7 +78,14 @@ class FoundSignature:
 
     @property
     def is_document_timestamp(self) -> bool:
-        return self.embedded is not None and self.embedded.sig_object_type == "/DocTimeStamp"
+        """A document timestamp, by its /Type or (when /Type is missing or wrong, as
+        EU DSS also reads it) by its RFC 3161 SubFilter."""
+        if self.embedded is None:
+            return False
+        return (
+            self.embedded.sig_object_type == "/DocTimeStamp"
+            or self.subfilter == "/ETSI.RFC3161"
+        )
 
     @property
     def subfilter(self) -> str | None:
@@ -95,6 +109,8 @@ def find_signatures(reader: PdfFileReader) -> list[FoundSignature]:
         raise UnreadablePdf("the PDF is damaged: its form fields cannot be read") from None
     found: list[tuple[int, FoundSignature]] = []
     for name, sig_field in fields:
+        if _without_signature_value(sig_field):
+            continue  # a placeholder: a signature dictionary but nothing signed yet
         try:
             embedded = EmbeddedPdfSignature(reader, sig_field, name)
             found.append((embedded.signed_revision, FoundSignature(name, sig_field, embedded)))
@@ -103,6 +119,30 @@ def find_signatures(reader: PdfFileReader) -> list[FoundSignature]:
             found.append((1 << 30, FoundSignature(name, sig_field, None)))
     found.sort(key=lambda item: item[0])
     return [signature for _, signature in found]
+
+
+def _without_signature_value(sig_field: DictionaryObject) -> bool:
+    """Whether a filled field's signature dictionary has an empty /Contents (or only the
+    zero bytes reserved for a signature never written): there is nothing to validate."""
+    try:
+        contents = sig_field["/V"].get_object().get("/Contents")
+        if contents is None:
+            return False
+        value = bytes(contents.original_bytes if hasattr(contents, "original_bytes") else contents)
+    except Exception:  # a damaged dictionary is judged as a damaged signature
+        return False
+    return not value.strip(b"\x00")
+
+
+# A signature dictionary's byte range, as it appears in the file's bytes.
+_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*\d+\s+\d+\s+\d+\s+\d+\s*\]")
+
+
+def count_signature_dictionaries(data: bytes) -> int:
+    """How many signature dictionaries a file's raw bytes hold (distinct byte ranges),
+    for a file whose structure cannot be read: its signatures then fail format checking
+    rather than the file being taken for unsigned."""
+    return len(set(_BYTE_RANGE.findall(data)))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["EncryptedPdf", "SignatureError", "TrustConfigError", "UnreadablePdf"]
+__all__ = [
+    "EncryptedPdf",
+    "SignatureError",
+    "TrustConfigError",
+    "UnreadablePdf",
+    "ValidationPolicyError",
+]
 
 
 class SignatureError(Exception):
@@ -23,3 +29,8 @@ class TrustConfigError(ValueError):
     """A trust root, intermediate or CRL file is missing or unreadable; the message names
     the file. A settings problem, not an input problem: deliberately not a SignatureError,
     so that code mapping SignatureError to "unreadable input" does not swallow it."""
+
+
+class ValidationPolicyError(ValueError):
+    """The validation policy file (`KHO_VALIDATION_POLICY`) is missing or not a policy; the
+    message names the file. A settings problem, like TrustConfigError."""

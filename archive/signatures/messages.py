@@ -21,6 +21,10 @@ class Reason(Enum):
     BAD_STRUCTURE = "bad_structure"
     UNSUPPORTED = "unsupported"
     SIGNED_BEFORE_CERTIFICATE = "signed_before_certificate"  # timestamp predates the cert
+    MODIFIED_UNEXPLAINED = "modified_unexplained"  # changes the analysis cannot explain
+    PAGES_CHANGED = "pages_changed"  # pages added or removed after signing
+    DAMAGED_DOCUMENT = "damaged_document"  # signed, but the PDF structure is unreadable
+    ENCAPSULATED_CONTENT = "encapsulated_content"  # a detached signature with eContent
 
 
 _REASONS: dict[Reason, tuple[str, str]] = {
@@ -65,6 +69,32 @@ _REASONS: dict[Reason, tuple[str, str]] = {
         "của người ký có hiệu lực.",
         "The signature is invalid: a timestamp shows it was made before the signer's "
         "certificate became valid.",
+    ),
+    Reason.MODIFIED_UNEXPLAINED: (
+        "Không xác định được: tài liệu đã bị sửa đổi sau khi ký theo cách không xác định "
+        "được là được phép; phần đã ký còn nguyên vẹn, nhưng nội dung hiển thị có thể khác "
+        "với nội dung đã ký.",
+        "Indeterminate: the document was modified after signing in a way that cannot be "
+        "shown to be permitted; the signed revision is intact, but what is shown may differ "
+        "from what was signed.",
+    ),
+    Reason.PAGES_CHANGED: (
+        "Chữ ký không hợp lệ: tài liệu đã bị sửa đổi sau khi ký: các trang đã được thêm "
+        "hoặc bớt.",
+        "The signature is invalid: the document was modified after signing: pages were "
+        "added or removed.",
+    ),
+    Reason.DAMAGED_DOCUMENT: (
+        "Chữ ký không hợp lệ: cấu trúc tệp PDF bị hỏng nên không thể đối chiếu chữ ký với "
+        "tài liệu.",
+        "The signature is invalid: the PDF's structure is damaged, so the signature cannot "
+        "be checked against the document.",
+    ),
+    Reason.ENCAPSULATED_CONTENT: (
+        "Chữ ký không hợp lệ: chữ ký chứa sẵn nội dung được ký bên trong, nên nó không ký "
+        "các byte của tài liệu này.",
+        "The signature is invalid: it encapsulates the content it signs, so it does not "
+        "sign this document's bytes.",
     ),
 }
 

@@ -41,6 +41,7 @@ from pyhanko_certvalidator.policy_decl import (
 )
 
 from .cache import PathValidationCache
+from .policy import ValidationPolicy
 from .status import Evidence, SubIndication
 from .trust import TrustConfig, edges
 
@@ -218,8 +219,22 @@ def _failure(error: Exception) -> tuple[SubIndication, ValidationPath | None]:
     return sub, path
 
 
+def _check_usage(usage: ChainUsage, leaf: asn1_x509.Certificate) -> None:
+    """Key usage of the leaf. A signer certificate without a key-usage extension is not
+    restricted (RFC 5280 § 4.2.1.3); a timestamp authority's must say time stamping."""
+    if usage is ChainUsage.SIGNER and leaf.key_usage_value is None:
+        return
+    _USAGE_CONSTRAINTS[usage].validate(leaf)
+
+
 async def _validate(
-    chain: ChainData, usage: ChainUsage, trust: TrustConfig, at: datetime, *, current: bool
+    chain: ChainData,
+    usage: ChainUsage,
+    trust: TrustConfig,
+    at: datetime,
+    policy: ValidationPolicy,
+    *,
+    current: bool,
 ) -> PathOutcome:
     # Offline, whatever revocation data we have is used, and missing data is tolerated
     # (soft-fail): an archive often has no network. Online, declared revocation sources
@@ -237,6 +252,7 @@ async def _validate(
         ocsps=list(chain.ocsps),
         moment=None if fetch else at,
         allow_fetching=fetch,
+        algorithm_usage_policy=policy,
         # In past validation, revocation data issued after the time of interest is what
         # proves the certificate was not revoked then (EN 319 102-1 § 5.6.2.4); without
         # this, any CRL newer than a timestamp would count as "too recent".
@@ -249,7 +265,7 @@ async def _validate(
         path = await CertificateValidator(
             chain.leaf, validation_context=context
         ).async_validate_path()
-        _USAGE_CONSTRAINTS[usage].validate(chain.leaf)
+        _check_usage(usage, chain.leaf)
         return PathOutcome(None, evidence=_path_evidence(path, context))
     except (ValidationError, PathError) as error:
         sub, failed_path = _failure(error)
@@ -261,7 +277,7 @@ async def _validate(
             revocation_reason=None if revoked is None else str(revoked.reason.native),
             evidence=_path_evidence(failed_path or path, context),
         )
-    except (ValueError, TypeError, KeyError) as error:  # malformed certificate data
+    except (ValueError, TypeError, KeyError, AssertionError) as error:  # malformed data
         return PathOutcome(SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, detail=str(error))
     finally:
         await context.aclose()  # type: ignore[no-untyped-call]
@@ -272,15 +288,21 @@ _CHAIN_EDGES_MAX = 4096
 
 
 class PathChecker:
-    """Validates chains against one trust config, through a cache."""
+    """Validates chains against one trust config and validation policy, through a cache."""
 
-    def __init__(self, trust: TrustConfig, cache: PathValidationCache[PathOutcome]) -> None:
+    def __init__(
+        self,
+        trust: TrustConfig,
+        cache: PathValidationCache[PathOutcome],
+        policy: ValidationPolicy | None = None,
+    ) -> None:
         self.trust = trust
         self.cache = cache
+        self.policy = policy or ValidationPolicy.default()
 
     def key(self, chain: ChainData, usage: ChainUsage, at: datetime, *, current: bool) -> Hashable:
-        """(usage, chain fingerprints, trust fingerprint, revocation data fingerprint,
-        time bucket): equal keys give equal results."""
+        """(usage, chain fingerprints, trust fingerprint, policy fingerprint, revocation
+        data fingerprint, time bucket): equal keys give equal results."""
         fetch = self.trust.online and current
         bucket = (
             bisect_right(self.trust.time_edges, at),
@@ -292,6 +314,7 @@ class PathChecker:
             current,
             chain.chain_fingerprint,
             self.trust.fingerprint,
+            self.policy.fingerprint,
             chain.revocation_fingerprint,
             bucket,
         )
@@ -314,5 +337,7 @@ class PathChecker:
         only possible then)."""
         return self.cache.get_or_compute(
             self.key(chain, usage, at, current=current),
-            lambda: run_sync(_validate(chain, usage, self.trust, at, current=current)),
+            lambda: run_sync(
+                _validate(chain, usage, self.trust, at, self.policy, current=current)
+            ),
         )

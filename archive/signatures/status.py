@@ -169,6 +169,9 @@ class SignatureReport:
     timestamp_trusted: bool | None = None
     validation_time: datetime | None = None
     evidence: Evidence = field(default_factory=Evidence, repr=False)
+    constraint: dict[str, Any] | None = None
+    """The validation policy's cryptographic constraint that failed, if one did (kind,
+    algorithm, key size, the last day it was accepted)."""
 
     @property
     def signed_at(self) -> datetime | None:
@@ -191,6 +194,7 @@ class SignatureReport:
             "valid": self.valid,
             "trusted": self.trusted,
             "validation_time": rfc3339(self.validation_time),
+            "constraint": self.constraint,
             "message_vi": self.message_vi,
             "message_en": self.message_en,
         }
@@ -205,6 +209,8 @@ class DocumentReport:
     validated_at: datetime
     validation_time_used: datetime | None = None
     """The proof-of-existence time given for past validation (`moment`), if any."""
+    policy: dict[str, str] | None = None
+    """Which validation policy judged the signatures (name, version, source, sha256)."""
 
     @property
     def signed(self) -> bool:
@@ -259,5 +265,6 @@ class DocumentReport:
             "subindication": None if self.subindication is None else self.subindication.value,
             "validated_at": rfc3339(self.validated_at),
             "validation_time_used": rfc3339(self.validation_time_used),
+            "policy": self.policy,
             "signatures": [s.to_json() for s in self.signatures],
         }

@@ -13,6 +13,7 @@ the archive's own deposit time (`moment`).
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as pyca_x509
 from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
 from pyhanko.sign.general import (
     CMSExtractionError,
     MultivaluedAttributeError,
@@ -33,21 +34,25 @@ from pyhanko.sign.general import (
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko.sign.validation.status import ModificationInfo, SignatureCoverageLevel
-from pyhanko.sign.validation.utils import DEFAULT_ALGORITHM_USAGE_POLICY
+from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from . import speedups
 from .cache import PathValidationCache
 from .document import (
     EmbeddedData,
     FoundSignature,
+    count_signature_dictionaries,
     document_security_store,
     find_signatures,
     open_pdf,
     revocation_attribute,
 )
+from .errors import EncryptedPdf, UnreadablePdf
+from .formats import byte_range_data, with_der_ecdsa
 from .messages import Reason, describe
+from .modifications import check_modifications
 from .paths import ChainData, ChainUsage, PathChecker, PathOutcome, default_cache
+from .policy import CryptoConstraint, ValidationPolicy
 from .status import (
     Coverage,
     DocumentReport,
@@ -98,12 +103,18 @@ _RECOVERABLE_WITH_POE = frozenset(
     }
 )
 
-_SUPPORTED_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached"})
+_DETACHED_SUBFILTERS = frozenset({"/adbe.pkcs7.detached", "/ETSI.CAdES.detached"})
+# adbe.pkcs7.sha1: the CMS encapsulates the SHA-1 digest of the byte range (ISO 32000-1
+# § 12.8.3.3.1; deprecated in ISO 32000-2, but still met in archives).
+_SHA1_SUBFILTER = "/adbe.pkcs7.sha1"
+_SUPPORTED_SUBFILTERS = _DETACHED_SUBFILTERS | {_SHA1_SUBFILTER}
+
 
 
 @dataclass
 class _Context:
     checker: PathChecker
+    policy: ValidationPolicy
     now: datetime
     archive_poe: datetime | None
     dss: EmbeddedData
@@ -118,6 +129,7 @@ class _Verdict:
     subindication: SubIndication | None
     message: tuple[str, str]
     trusted: bool = False
+    constraint: CryptoConstraint | None = None
 
 
 @dataclass
@@ -160,6 +172,7 @@ class _Facts:
             timestamp_trusted=self.timestamp_trusted,
             validation_time=validation_time,
             evidence=evidence or Evidence(),
+            constraint=None if verdict.constraint is None else verdict.constraint.to_json(),
         )
 
 
@@ -176,24 +189,43 @@ def validate_pdf(
     moment: datetime | None = None,
     cache: PathValidationCache[PathOutcome] | None = None,
     now: datetime | None = None,
+    policy: ValidationPolicy | None = None,
 ) -> DocumentReport:
     """Validate every signature in `data`.
 
     `moment` is a proof-of-existence time for the signatures (AdES past validation): the
     archive passes the deposit time when re-validating, so a signer certificate that
     expired (or was revoked) after deposit does not turn a result INDETERMINATE.
-    `now` overrides the validation time (tests). An unsigned PDF gives a report with
-    `signed` False; unreadable input raises UnreadablePdf, a password-protected PDF
-    EncryptedPdf. Nothing else escapes: a broken signature is a TOTAL-FAILED report.
+    `now` overrides the validation time (tests); `policy` the validation policy (the
+    built-in one by default). An unsigned PDF gives a report with `signed` False;
+    unreadable input raises UnreadablePdf, a password-protected PDF EncryptedPdf. Nothing
+    else escapes: a broken signature is a TOTAL-FAILED report, and so is every signature
+    dictionary of a file whose structure is too damaged to read.
     """
     validated_at = (now or datetime.now(UTC)).astimezone(UTC)
     if moment is not None and moment.tzinfo is None:
         raise ValueError("moment must be an aware datetime")
+    policy = policy or ValidationPolicy.default()
     poe = None if moment is None else min(moment.astimezone(UTC), validated_at)
-    reader = open_pdf(data)
-    signatures = find_signatures(reader)
+    try:
+        reader = open_pdf(data)
+        signatures = find_signatures(reader)
+    except EncryptedPdf:
+        raise
+    except UnreadablePdf:
+        found = count_signature_dictionaries(data)
+        if not found:
+            raise
+        # Signed, but the structure cannot be read: no signature can be checked against
+        # the document, so each fails format checking (EN 319 102-1 § 5.2.2).
+        verdict = _failed(Reason.DAMAGED_DOCUMENT)
+        damaged = tuple(
+            _Facts(f"#{number}").report(verdict) for number in range(1, found + 1)
+        )
+        return DocumentReport(damaged, validated_at, poe, policy=policy.describe())
     context = _Context(
-        PathChecker(trust, cache or default_cache),
+        PathChecker(trust, cache or default_cache, policy),
+        policy,
         validated_at,
         poe,
         document_security_store(reader),
@@ -207,7 +239,7 @@ def validate_pdf(
         for signature in signatures
         if not signature.is_document_timestamp
     ]
-    return DocumentReport(tuple(reports), validated_at, poe)
+    return DocumentReport(tuple(reports), validated_at, poe, policy=policy.describe())
 
 
 def _judge_chain(
@@ -265,8 +297,10 @@ def _signer_info(cert: asn1_x509.Certificate) -> SignerInfo:
 def _signer_info_of(der: bytes) -> SignerInfo:
     cert = asn1_x509.Certificate.load(der)
     try:
-        parsed = pyca_x509.load_der_x509_certificate(der)
-        subject, issuer = parsed.subject.rfc4514_string(), parsed.issuer.rfc4514_string()
+        with warnings.catch_warnings():  # real-world certificates bend RFC 5280 often
+            warnings.simplefilter("ignore")
+            parsed = pyca_x509.load_der_x509_certificate(der)
+            subject, issuer = parsed.subject.rfc4514_string(), parsed.issuer.rfc4514_string()
     except ValueError:  # cryptography is stricter than asn1crypto
         subject, issuer = cert.subject.human_friendly, cert.issuer.human_friendly
     common_name = cert.subject.native.get("common_name") or subject
@@ -289,7 +323,7 @@ def _validate_signature(signature: FoundSignature, context: _Context) -> Signatu
     if embedded is None:
         return facts.report(_failed(Reason.BAD_STRUCTURE))
     try:
-        return _judge_signature(embedded, facts, context)
+        return _judge_signature(embedded, facts, context, subfilter)
     except SignatureValidationError as error:
         sub = SubIndication(getattr(error.ades_subindication, "standard_name", "FORMAT_FAILURE"))
         status = getattr(getattr(error.ades_subindication, "status", None), "name", "FAILED")
@@ -309,27 +343,17 @@ def _validate_signature(signature: FoundSignature, context: _Context) -> Signatu
         return facts.report(_Verdict(Indication.INDETERMINATE, sub, message))
 
 
-_COVERAGE = {
-    SignatureCoverageLevel.ENTIRE_FILE: Coverage.ENTIRE_FILE,
-    SignatureCoverageLevel.ENTIRE_REVISION: Coverage.ENTIRE_REVISION,
-}
-
-
 def _judge_signature(
-    embedded: EmbeddedPdfSignature, facts: _Facts, context: _Context
+    embedded: EmbeddedPdfSignature,
+    facts: _Facts,
+    context: _Context,
+    subfilter: str | None = None,
 ) -> SignatureReport:
     # 1. Integrity of the document around the signature: coverage and what was appended.
-    embedded.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)  # type: ignore[no-untyped-call]
-    integrity = embedded.summarise_integrity_info()
-    level = ModificationInfo(
-        coverage=integrity["coverage"], diff_result=integrity["diff_result"]
-    ).modification_level
-    facts.coverage = _COVERAGE.get(integrity["coverage"], Coverage.PARTIAL)
-    facts.modification_level = None if level is None else level.name
-    facts.modified_after_signing = facts.coverage is not Coverage.ENTIRE_FILE and level not in (
-        ModificationLevel.NONE,
-        ModificationLevel.LTA_UPDATES,
-    )
+    changes = check_modifications(embedded, context.policy)
+    facts.coverage = changes.coverage
+    facts.modification_level = changes.modification_level
+    facts.modified_after_signing = changes.modified_after_signing
     facts.claimed_signing_time = embedded.self_reported_timestamp
 
     # 2. The signer's certificate, the digest and the signature value.
@@ -341,24 +365,43 @@ def _judge_signature(
         return facts.report(_Verdict(Indication.INDETERMINATE, sub, describe(sub)))
     cert = cert_info.signer_cert
     facts.signer = _signer_info(cert)
-    facts.intact, facts.valid = validate_sig_integrity(
-        signer_info,
-        cert,
-        expected_content_type=embedded.signed_data["encap_content_info"]["content_type"].native,
-        actual_digest=embedded.compute_digest(),
-    )
+    encapsulated = embedded.signed_data["encap_content_info"]
+    econtent = encapsulated["content"]
+    if subfilter == _SHA1_SUBFILTER:
+        # The signed content is the SHA-1 digest of the byte range.
+        content = b"" if econtent.native is None else bytes(econtent.native)
+        document_digest = digest_of(byte_range_data(embedded), "sha1")
+        if content != document_digest:
+            return facts.report(_failed(SubIndication.HASH_FAILURE))
+        digest_algorithm = signer_info["digest_algorithm"]["algorithm"].native
+        actual_digest = digest_of(content, digest_algorithm) or b""
+    elif econtent.native is not None:
+        # A detached PDF signature signs the byte range; one that encapsulates content
+        # signs that content instead (ISO 32000-1 § 12.8.3.3, EN 319 142-1 § 6.3).
+        return facts.report(_failed(Reason.ENCAPSULATED_CONTENT))
+    else:
+        actual_digest = embedded.compute_digest()
+    try:
+        facts.intact, facts.valid = validate_sig_integrity(
+            with_der_ecdsa(signer_info),
+            cert,
+            expected_content_type=encapsulated["content_type"].native,
+            actual_digest=actual_digest,
+        )
+    except (AssertionError, TypeError):  # e.g. an RSA algorithm with a key that is not RSA
+        logger.debug("signature value cannot be verified", exc_info=True)
+        return facts.report(_failed(SubIndication.SIG_CRYPTO_FAILURE))
     if not facts.intact:
         return facts.report(_failed(SubIndication.HASH_FAILURE))
     if not facts.valid:
         return facts.report(_failed(SubIndication.SIG_CRYPTO_FAILURE))
     if facts.coverage is Coverage.PARTIAL:
         return facts.report(_failed(Reason.PARTIAL_COVERAGE))
-    if integrity["docmdp_ok"] is False or (
-        facts.coverage is Coverage.ENTIRE_REVISION and level is None
-    ):
-        # As the EU's DSS does, a disallowed change after signing fails the format
-        # checks: whatever the signature covers, it no longer vouches for what is shown.
-        return facts.report(_failed(Reason.MODIFIED))
+    if changes.level == "FAIL":
+        # A broken DocMDP lock invalidates a certification signature (ISO 32000-2
+        # § 12.8.2.2); pages added or removed fail as in EU DSS's default policy.
+        reason = Reason.PAGES_CHANGED if changes.problem == "page_difference" else Reason.MODIFIED
+        return facts.report(_failed(reason))
 
     # 3. Proofs of existence: signature timestamp, later document timestamps, deposit.
     embedded_data = context.dss.plus(revocation_attribute(signer_info))
@@ -394,7 +437,7 @@ def _judge_signature(
     poe = min(proofs) if proofs else None
 
     # 4. Algorithms, then the signer's chain, now or as of the proof of existence.
-    crypto = _algorithm_problem(signer_info, cert, context.now, poe)
+    crypto = _algorithm_problem(context.policy, signer_info, cert, context.now, poe)
     chain = ChainData(
         cert,
         others=(*cert_info.other_certs, *embedded_data.certs),
@@ -406,31 +449,24 @@ def _judge_signature(
         *(s.outcome.evidence for s in stamps if s.outcome is not None)
     )
     verdict = _verdict(outcome, judged_at, cert, signer_info, context, crypto, facts.coverage)
+    if changes.level == "INDETERMINATE" and verdict.indication is Indication.TOTAL_PASSED:
+        # The signed revision is intact, but later changes the analysis cannot explain
+        # mean Kho cannot vouch for what is shown: neither passed nor proven failed
+        # (EN 319 102-1 § 5.1.3), a validation constraint not met.
+        sub = SubIndication.SIG_CONSTRAINTS_FAILURE
+        verdict = _Verdict(Indication.INDETERMINATE, sub, describe(Reason.MODIFIED_UNEXPLAINED))
     return facts.report(verdict, validation_time=judged_at, evidence=evidence)
 
 
 def _algorithm_problem(
+    policy: ValidationPolicy,
     signer_info: cms.SignerInfo,
     cert: asn1_x509.Certificate,
     now: datetime,
     poe: datetime | None,
-) -> SubIndication | None:
-    policy = DEFAULT_ALGORITHM_USAGE_POLICY
-    digest_algorithm = signer_info["digest_algorithm"]
-    signature_algorithm = signer_info["signature_algorithm"]
-    for constraint in (
-        policy.digest_algorithm_allowed(digest_algorithm, now),
-        policy.signature_algorithm_allowed(signature_algorithm, now, cert.public_key),
-        policy.digest_combination_allowed(signature_algorithm, digest_algorithm, now),
-    ):
-        if constraint.allowed:
-            continue
-        banned_since = constraint.not_allowed_after
-        if banned_since is None:
-            return SubIndication.CRYPTO_CONSTRAINTS_FAILURE
-        if poe is None or poe >= banned_since:
-            return SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE
-    return None
+) -> CryptoConstraint | None:
+    """The validation policy's verdict on the signature's digest algorithm and key."""
+    return policy.check_signature(signer_info, cert.public_key, now, poe)
 
 
 def _verdict(
@@ -439,11 +475,13 @@ def _verdict(
     cert: asn1_x509.Certificate,
     signer_info: cms.SignerInfo,
     context: _Context,
-    crypto: SubIndication | None,
+    crypto: CryptoConstraint | None,
     coverage: Coverage,
 ) -> _Verdict:
     if crypto is not None:
-        return _Verdict(Indication.INDETERMINATE, crypto, describe(crypto))
+        weak = crypto.subindication
+        message = _with_constraint(describe(weak), crypto)
+        return _Verdict(Indication.INDETERMINATE, weak, message, constraint=crypto)
     if outcome.ok:
         if judged_at < context.now:
             message = describe(Reason.PASSED_IN_PAST, date=judged_at)
@@ -482,6 +520,19 @@ def _verdict(
     if sub is SubIndication.OUT_OF_BOUNDS_NO_POE:
         date = cert.not_valid_after if cert.not_valid_after < context.now else None
     return _Verdict(Indication.INDETERMINATE, sub, describe(sub, date=date))
+
+
+def _with_constraint(message: tuple[str, str], crypto: CryptoConstraint) -> tuple[str, str]:
+    """The sentence, followed by the constraint of the policy that failed."""
+    what = crypto.algorithm + ("" if crypto.key_size is None else f" {crypto.key_size} bit")
+    if crypto.acceptable_until is None:
+        vi = f" ({what}: không được chính sách kiểm tra chấp nhận)"
+        en = f" ({what}: not accepted by the validation policy)"
+    else:
+        day = crypto.acceptable_until
+        vi = f" ({what}: chỉ được chấp nhận đến ngày {day:%d/%m/%Y})"
+        en = f" ({what}: accepted only until {day.isoformat()})"
+    return message[0] + vi, message[1] + en
 
 
 def _content_timestamp_time(signer_info: cms.SignerInfo, context: _Context) -> datetime | None:

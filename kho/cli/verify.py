@@ -14,7 +14,13 @@ import click
 from kho.cli.main import CliContext, pass_context
 from kho.cli.progress import Progress
 from kho.indexer.errors import UnreadableDocument
-from kho.services.verify import Revalidation, check_pdf, report_document, trust_from_settings
+from kho.services.verify import (
+    Revalidation,
+    check_pdf,
+    policy_from_settings,
+    report_document,
+    trust_from_settings,
+)
 from kho.web.reports import INDICATIONS, render_report
 
 __all__ = ["register"]
@@ -74,8 +80,9 @@ def verify(state: CliContext, file: Path, html_out: Path | None) -> int:
         click.echo(f"kho: cannot read {file}: {exc.strerror or exc}", err=True)
         return EXIT_UNREADABLE
     trust = trust_from_settings(state.settings)  # TrustSettingsError: exit 78
+    policy = policy_from_settings(state.settings)
     try:
-        report = check_pdf(data, trust)
+        report = check_pdf(data, trust, policy=policy)
     except UnreadableDocument as exc:
         click.echo(
             json.dumps(

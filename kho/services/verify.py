@@ -20,6 +20,8 @@ from kho.archive.signatures import (
     SignatureError,
     TrustConfig,
     TrustConfigError,
+    ValidationPolicy,
+    ValidationPolicyError,
     validate_pdf,
 )
 from kho.errors import KhoError
@@ -35,6 +37,7 @@ __all__ = [
     "TrustSettingsError",
     "VerifyService",
     "check_pdf",
+    "policy_from_settings",
     "report_document",
     "summary_of",
     "trust_from_settings",
@@ -71,17 +74,30 @@ def trust_from_settings(settings: Settings) -> TrustConfig:
         raise TrustSettingsError(f"{variable}: {message}" if variable else message) from None
 
 
+def policy_from_settings(settings: Settings) -> ValidationPolicy:
+    """The validation policy of `KHO_VALIDATION_POLICY`, or the built-in one;
+    TrustSettingsError (exit 78) naming the variable when the file is unusable."""
+    if settings.validation_policy is None:
+        return ValidationPolicy.default()
+    try:
+        return ValidationPolicy.from_file(settings.validation_policy)
+    except ValidationPolicyError as exc:
+        raise TrustSettingsError(f"KHO_VALIDATION_POLICY: {exc}") from None
+
+
 def check_pdf(
     data: bytes,
     trust: TrustConfig,
     *,
     moment: datetime | None = None,
     now: datetime | None = None,
+    policy: ValidationPolicy | None = None,
 ) -> DocumentReport:
-    """Validate every signature of a PDF; UnreadableDocument (422, CLI exit 4) for input
-    that is not a readable PDF or needs a password."""
+    """Validate every signature of a PDF under `policy` (the built-in one by default);
+    UnreadableDocument (422, CLI exit 4) for input that is not a readable PDF or needs a
+    password."""
     try:
-        return validate_pdf(data, trust, moment=moment, now=now)
+        return validate_pdf(data, trust, moment=moment, now=now, policy=policy)
     except SignatureError as exc:
         raise UnreadableDocument(str(exc)) from None
 
@@ -142,6 +158,7 @@ class VerifyService:
         self.audit = audit
         self.indexing = indexing
         self._trust: TrustConfig | None = None
+        self._policy: ValidationPolicy | None = None
         self._lock = threading.Lock()
 
     def trust(self) -> TrustConfig:
@@ -151,10 +168,19 @@ class VerifyService:
                 self._trust = trust_from_settings(self.b.settings)
             return self._trust
 
+    def policy(self) -> ValidationPolicy:
+        """The validation policy of the settings, loaded once; TrustSettingsError."""
+        with self._lock:
+            if self._policy is None:
+                self._policy = policy_from_settings(self.b.settings)
+            return self._policy
+
     def validate(self, data: bytes, *, moment: datetime | None = None) -> DocumentReport:
         """Validate every signature now (by the services' clock), or as of `moment` (past
         validation); UnreadableDocument for a file that is not a readable PDF."""
-        return check_pdf(data, self.trust(), moment=moment, now=self.b.now())
+        return check_pdf(
+            data, self.trust(), moment=moment, now=self.b.now(), policy=self.policy()
+        )
 
     def document(self, report: DocumentReport, data: bytes | None = None) -> dict[str, Any]:
         """`report` as kept in the package and shown to callers (`report_document`)."""
@@ -206,6 +232,7 @@ class VerifyService:
         others go on. A wrong trust setting stops everything (TrustSettingsError)."""
         ids = sorted(set(self.b.packages.record_ids())) if record_ids is None else list(record_ids)
         self.trust()  # fail before the first record, not on each
+        self.policy()
         for done, record_id in enumerate(ids, 1):
             try:
                 yield self._revalidate(record_id, access)

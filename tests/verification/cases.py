@@ -45,7 +45,7 @@ CASES = (
     Case("good", 0, PASSED, None, 201),
     Case("two_signatures", 0, PASSED, None, 201),
     Case("tampered", 1, FAILED, "HASH_FAILURE", 201),
-    Case("content_replaced", 1, FAILED, "FORMAT_FAILURE", 201),
+    Case("content_replaced", 2, INDETERMINATE, "SIG_CONSTRAINTS_FAILURE", 201),
     Case("untrusted", 2, INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND", 201),
     Case("expired", 2, INDETERMINATE, "OUT_OF_BOUNDS_NO_POE", 201),
     Case("expired_timestamped", 0, PASSED, None, 201),
