@@ -114,6 +114,7 @@ def access_for(key: ApiKey, purpose: str | None = None) -> Access:
         request_id=request_id.get(),
         allowed_procedure_codes=key.allowed_procedure_codes,
         allowed_result_types=key.allowed_result_types,
+        acts_for=key.acts_for,
     )
 
 

@@ -19,7 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from kho.api.problems import PROBLEM_JSON
 from kho.api.schemas import Problem
 
-__all__ = ["SPEC_PATH", "install_openapi", "problems", "spec_text"]
+__all__ = ["DEPOSIT_PROBLEMS", "SPEC_PATH", "install_openapi", "problems", "spec_text"]
 
 SPEC_PATH = Path(__file__).parent / "openapi.json"
 
@@ -95,6 +95,27 @@ _EXAMPLES: dict[int, dict[str, Any]] = {
     },
 }
 
+# The refusals particular to a deposit: its 403 and 409 examples in the document.
+DEPOSIT_PROBLEMS: dict[int, dict[str, Any]] = {
+    403: {
+        "type": "/problems/forbidden",
+        "title": "Not allowed",
+        "status": 403,
+        "detail": "this API key deposits only for 000.00.15.H63, not for issuer_code "
+        "000.00.15.H62 (a key may be made --on-behalf-of other agencies)",
+        "field": "issuer_code",
+    },
+    409: {
+        "type": "/problems/duplicate-content",
+        "title": "These bytes are already archived as another result",
+        "status": 409,
+        "detail": "these exact bytes are already archived as result "
+        "000.00.15.H62-261122-0007-KQ1 of 000.00.15.H62 (record "
+        "01JD3V7Y8K3N2W6Q4T9ZB5XK1M); one signed result is one record",
+        "record_id": "01JD3V7Y8K3N2W6Q4T9ZB5XK1M",
+    },
+}
+
 _DEFAULT_TEXT = {
     400: "Malformed request or missing X-Dossier-Code",
     401: "No, unknown, revoked or expired API key",
@@ -111,12 +132,27 @@ _DEFAULT_TEXT = {
 }
 
 
-def problems(*statuses: int, **texts: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for these error statuses (texts override as `s409="..."`)."""
-    return {
-        status: {"model": Problem, "description": texts.get(f"s{status}", _DEFAULT_TEXT[status])}
-        for status in statuses
-    }
+def problems(
+    *statuses: int,
+    examples: dict[int, dict[str, Any]] | None = None,
+    **texts: str,
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses (texts override as `s409="..."`;
+    `examples` gives a status's problem example instead of the usual one)."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        response: dict[str, Any] = {
+            "model": Problem,
+            "description": texts.get(f"s{status}", _DEFAULT_TEXT[status]),
+        }
+        if examples and status in examples:
+            response["content"] = {
+                PROBLEM_JSON: {
+                    "examples": {name: {"value": value} for name, value in examples[status].items()}
+                }
+            }
+        responses[status] = response
+    return responses
 
 
 _RETRY_AFTER = {
@@ -143,7 +179,10 @@ def _rewrite(schema: dict[str, Any]) -> dict[str, Any]:
                 code = int(status)
                 if code == 422 and response.get("description") == "Validation Error":
                     response["description"] = _DEFAULT_TEXT[422]
-                example = _EXAMPLES.get(code, {"type": "/problems/internal-error", "status": code})
+                given = (response.get("content") or {}).get(PROBLEM_JSON) or {}
+                example = given.get("example") or _EXAMPLES.get(
+                    code, {"type": "/problems/internal-error", "status": code}
+                )
                 response["content"] = {PROBLEM_JSON: {"schema": ref, "example": example}}
                 if code in (429, 503):
                     response["headers"] = _RETRY_AFTER

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kho.archive.reuse import ReuseBlocker
+
 __all__ = [
     "AccessLogEntry",
     "AccessLogList",
@@ -15,6 +17,7 @@ __all__ = [
     "ContentLinkIn",
     "ContentLinkOut",
     "DepositOut",
+    "DepositWarningOut",
     "FacetValue",
     "KeyCreated",
     "KeyIn",
@@ -46,6 +49,8 @@ _RECORD_EXAMPLE: dict[str, Any] = {
     "valid_until": None,
     "validity_scope": "Toàn quốc",
     "status": "valid",
+    "reusable": True,
+    "reuse_blockers": [],
     "sha256": "9f2c…",
     "size": 48213,
     "media_type": "application/pdf",
@@ -57,7 +62,36 @@ _RECORD_EXAMPLE: dict[str, Any] = {
         "signed_at": "2026-11-22T09:15:00+07:00",
     },
     "retention": {"rule": "default:permanent", "retain_until": None, "holds": []},
+    "warnings": [],
     "content_url": "/api/v1/records/01JD3V7Y8K3N2W6Q4T9ZB5XK1M/content",
+}
+
+# The demo's forged result: valid by its dates, but signed by an untrusted certificate.
+_FORGED_EXAMPLE: dict[str, Any] = {
+    **_RECORD_EXAMPLE,
+    "record_id": "01JD3V9C4R7T2M8N6K5W3XQ1ZB",
+    "result_code": "000.00.15.H62-261118-0260-KQ1",
+    "dossier_code": "000.00.15.H62-261118-0260",
+    "procedure_code": "1.004884",
+    "procedure_name": "Thủ tục cấp bản sao trích lục hộ tịch",
+    "result_type": "Trích lục khai sinh",
+    "status": "valid",
+    "reusable": False,
+    "reuse_blockers": ["signature_indeterminate"],
+    "signature": {
+        "indication": "INDETERMINATE",
+        "subindication": "NO_CERTIFICATE_CHAIN_FOUND",
+        "signer": "UBND xã Giả Mạo",
+        "signed_at": "2026-11-18T10:02:00+07:00",
+    },
+    "content_url": "/api/v1/records/01JD3V9C4R7T2M8N6K5W3XQ1ZB/content",
+}
+
+_WARNING_EXAMPLE: dict[str, Any] = {
+    "code": "subject_id_not_in_text",
+    "message": "Mã định danh 001203001234 (Trần Văn Đức) không có trong văn bản của tệp; "
+    "kiểm tra lại người được cấp kết quả. / Subject ID 001203001234 does not occur in the "
+    "file's text; check who the result is for.",
 }
 
 
@@ -82,10 +116,27 @@ class RetentionOut(BaseModel):
     holds: list[str] = []
 
 
-class RecordOut(BaseModel):
-    """A record's metadata (the manifest view); `status` is computed for today."""
+class DepositWarningOut(BaseModel):
+    """Something that looks wrong with an accepted deposit, kept in its manifest."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [_RECORD_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_WARNING_EXAMPLE]})
+
+    code: str = Field(
+        description="subject_id_not_in_text (a subject ID that does not occur in the "
+        "extracted text; scans without text are exempt), unknown_province_prefix, "
+        "enterprise_check_digit, note (an older manifest's warning)",
+        examples=["subject_id_not_in_text"],
+    )
+    message: str = Field(description="For people, Vietnamese first")
+
+
+class RecordOut(BaseModel):
+    """A record's metadata (the manifest view); `status`, `reusable` and `reuse_blockers`
+    are computed for the day asked (today, or the lookup's `valid_on`)."""
+
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra={"examples": [_RECORD_EXAMPLE, _FORGED_EXAMPLE]}
+    )
 
     record_id: str
     issuer_code: str
@@ -100,12 +151,25 @@ class RecordOut(BaseModel):
     valid_until: str | None
     validity_scope: str | None
     status: str = Field(description="valid | expired | revoked | superseded | disposed")
+    reusable: bool = Field(
+        description="May be reused instead of asking for paper: valid on the day and its "
+        "signature TOTAL-PASSED (or any indication under KHO_REUSE_SIGNATURE=any)",
+        examples=[True, False],
+    )
+    reuse_blockers: list[ReuseBlocker] = Field(
+        description="Why not, when `reusable` is false (empty when it is true): every "
+        "validity rule the result fails on the day, and the signature's verdict",
+        examples=[[], ["signature_indeterminate"], ["expired"], ["revoked", "signature_failed"]],
+    )
     sha256: str
     size: int
     media_type: str
     filename: str
     signature: Signature
     retention: RetentionOut
+    warnings: list[DepositWarningOut] = Field(
+        [], description="What looked wrong when it was deposited (it was accepted)"
+    )
     content_url: str | None = Field(
         None, description="Where to fetch the signed bytes (needs the same headers)"
     )
@@ -117,7 +181,14 @@ class DepositOut(RecordOut):
     model_config = ConfigDict(
         extra="allow",
         json_schema_extra={
-            "examples": [{**_RECORD_EXAMPLE, "indexed": True, "outcome": "created"}]
+            "examples": [
+                {
+                    **_RECORD_EXAMPLE,
+                    "warnings": [_WARNING_EXAMPLE],
+                    "indexed": True,
+                    "outcome": "created",
+                }
+            ]
         },
     )
 
@@ -244,6 +315,7 @@ _KEY_EXAMPLE: dict[str, Any] = {
     "revoked_at": None,
     "allowed_procedure_codes": ["1.001193"],
     "allowed_result_types": None,
+    "on_behalf_of": ["000.00.16.H62"],
 }
 
 
@@ -258,6 +330,7 @@ class KeyIn(_Input):
                     "label": "Hệ thống một cửa điện tử tỉnh Lai Châu",
                     "expires_at": "2027-11-23T00:00:00+07:00",
                     "allowed_procedure_codes": ["1.001193"],
+                    "on_behalf_of": ["000.00.16.H62"],
                 }
             ]
         },
@@ -278,6 +351,12 @@ class KeyIn(_Input):
     allowed_result_types: list[str] | None = Field(
         None, max_length=200, description="Limit lookups to these result types"
     )
+    on_behalf_of: list[str] | None = Field(
+        None,
+        max_length=1000,
+        description="Other agencies (codes) this key deposits, supersedes and revokes for, "
+        "e.g. those a province's one-door system serves; it always may for its own `agency`",
+    )
 
 
 class KeyOut(BaseModel):
@@ -292,6 +371,9 @@ class KeyOut(BaseModel):
     revoked_at: str | None = None
     allowed_procedure_codes: list[str] | None = None
     allowed_result_types: list[str] | None = None
+    on_behalf_of: list[str] = Field(
+        [], description="Other agencies this key deposits, supersedes and revokes for"
+    )
 
 
 class KeyCreated(KeyOut):

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from kho.archive.deposit_warnings import DepositWarning
 from kho.archive.record import DepositMetadata, Subject
 
 __all__ = [
@@ -147,7 +148,8 @@ class Manifest(_Frozen):
     retention: Retention
     events: tuple[StatusEvent, ...] = ()
     provenance: Provenance
-    warnings: tuple[str, ...] = ()
+    # {code, message} each; an older manifest's plain strings are read with a guessed code.
+    warnings: tuple[Annotated[DepositWarning, BeforeValidator(DepositWarning.coerce)], ...] = ()
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -164,7 +166,7 @@ class Manifest(_Frozen):
         retention: Retention,
         deposited_at: datetime,
         deposited_by: Actor,
-        warnings: list[str],
+        warnings: list[DepositWarning],
     ) -> Manifest:
         return cls(
             version=1,

@@ -10,11 +10,16 @@ Layout (all keys relative to the store):
                                               record exists once its claim does; a result
                                               superseded under the same code gets the next
                                               number, the highest is the current one
+  content/<sha[:2]>/<sha256>/<NNNN>.json     sha256 → the (issuer_code, result_code) those
+                                              bytes are archived under (one signed result,
+                                              one record); the highest number is current
   outbox/<record_id>.json                     records whose index update is pending
 
-A deposit writes original, text, report, manifest and outbox entry first and the claim
-last: a crash before the claim leaves only unreferenced objects, invisible to every reader
-and to `kho reindex`, which walks the claims.
+A deposit writes original, text, report, manifest, outbox entry and content claim first and
+the claim last: a crash before the claim leaves only unreferenced objects, invisible to
+every reader and to `kho reindex`, which walks the claims. A content claim names a result
+code, not a record, so it is honoured only while a claim of that code holds those bytes
+(kho/services/content_claims.py).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from kho.archive.errors import ObjectExists, ObjectNotFound
 from kho.archive.manifest import Manifest
 from kho.archive.store import ObjectStore
 
-__all__ = ["Claim", "Packages", "claim_hash"]
+__all__ = ["Claim", "ContentClaim", "Packages", "claim_hash"]
 
 
 def claim_hash(issuer_code: str, result_code: str) -> str:
@@ -49,6 +54,36 @@ class Claim:
 
     def to_bytes(self) -> bytes:
         return json.dumps(self.__dict__, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class ContentClaim:
+    """Who archives these bytes: a result code (`released` when its deposit gave up)."""
+
+    sha256: str
+    issuer_code: str | None
+    result_code: str | None
+    record_id: str | None
+    at: datetime
+    generation: int
+    released: bool = False
+
+    def to_bytes(self) -> bytes:
+        data = {k: v for k, v in self.__dict__.items() if k != "generation"}
+        return _json(data)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, generation: int) -> ContentClaim:
+        raw = json.loads(data)
+        return cls(
+            sha256=str(raw["sha256"]),
+            issuer_code=raw.get("issuer_code"),
+            result_code=raw.get("result_code"),
+            record_id=raw.get("record_id"),
+            at=datetime.fromisoformat(str(raw["at"])),
+            generation=generation,
+            released=bool(raw.get("released", False)),
+        )
 
 
 def _json(data: Any) -> bytes:
@@ -157,6 +192,18 @@ class Packages:
         for claim in self.claims():
             yield claim.record_id
 
+    def claim_holding(self, issuer_code: str, result_code: str, sha256: str) -> Claim | None:
+        """The claim of this result code (any generation, superseded ones too) whose record
+        holds these bytes, if any."""
+        for key in sorted(self.store.list(self._claim_prefix(issuer_code, result_code))):
+            try:
+                claim = Claim(**json.loads(self.store.get(key)))
+            except ObjectNotFound:
+                continue
+            if claim.sha256 == sha256:
+                return claim
+        return None
+
     def is_claimed(self, record_id: str, issuer_code: str, result_code: str) -> bool:
         prefix = self._claim_prefix(issuer_code, result_code)
         for key in self.store.list(prefix):
@@ -166,6 +213,27 @@ class Packages:
             except ObjectNotFound:
                 continue
         return False
+
+    # -- content claims --------------------------------------------------------------------
+
+    @staticmethod
+    def _content_prefix(sha256: str) -> str:
+        return f"content/{sha256[:2]}/{sha256}/"
+
+    def content_claim(self, sha256: str) -> ContentClaim | None:
+        """The current (highest) content claim on these bytes, or None."""
+        for key in sorted(self.store.list(self._content_prefix(sha256)), reverse=True):
+            try:
+                generation = int(key.rsplit("/", 1)[-1].removesuffix(".json"))
+                return ContentClaim.from_bytes(self.store.get(key), generation)
+            except (ObjectNotFound, ValueError, KeyError):
+                continue
+        return None
+
+    def write_content_claim(self, claim: ContentClaim) -> None:
+        """Create-only: ObjectExists when another deposit took this generation first."""
+        key = f"{self._content_prefix(claim.sha256)}{claim.generation:04d}.json"
+        self.store.put(key, claim.to_bytes(), create_only=True)
 
     # -- outbox ----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from pydantic import (
 )
 from ulid import ULID
 
+from kho.archive.deposit_warnings import DepositWarning, WarningCode
 from kho.archive.errors import InvalidMetadata
 from kho.archive.identifiers import (
     CITIZEN_ID,
@@ -132,10 +133,12 @@ class Subject(BaseModel):
             raise ValueError("an enterprise id is a 10-digit code, or 10 digits + '-' + 3 digits")
         return self
 
-    def warnings(self) -> list[str]:
+    def warnings(self) -> list[DepositWarning]:
         if self.kind is SubjectKind.citizen:
-            return citizen_id_warnings(self.id)
-        return enterprise_id_warnings(self.id)
+            code, found = WarningCode.unknown_province_prefix, citizen_id_warnings(self.id)
+        else:
+            code, found = WarningCode.enterprise_check_digit, enterprise_id_warnings(self.id)
+        return [DepositWarning(code=code.value, message=message) for message in found]
 
 
 class DepositMetadata(BaseModel):
@@ -187,7 +190,7 @@ class DepositMetadata(BaseModel):
     def effective_valid_from(self) -> date:
         return self.valid_from or self.issued_on
 
-    def warnings(self) -> list[str]:
+    def warnings(self) -> list[DepositWarning]:
         return [w for subject in self.subjects for w in subject.warnings()]
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from kho.archive.reuse import SignaturePolicy
 from kho.archive.status import Status, Validity
 
 __all__ = [
@@ -50,7 +51,9 @@ class IndexDocument:
     indication: str | None
     deposited_at: datetime
     text: str
-    record: Mapping[str, Any]  # the record's JSON view without `status`, returned with hits
+    # The record's JSON view without `status` and the reuse verdict (computed per request),
+    # returned with hits.
+    record: Mapping[str, Any]
 
     def meta_text(self) -> str:
         """The names and codes full-text queries run over, beside the content text."""
@@ -93,7 +96,11 @@ class IndexDocument:
 
 @dataclass(frozen=True)
 class LookupQuery:
-    """The reuse question: which results of this subject are valid on `valid_on`?"""
+    """The reuse question: which results of this subject may be reused on `valid_on`?
+
+    Unless `include_invalid`, only reusable results count (archive.reuse.reuse_on): valid
+    on the day and signed with a verdict `signature_policy` accepts. The engine applies
+    this inside its query, so `total` and the pages count only those."""
 
     subject_id: str
     valid_on: date
@@ -101,6 +108,7 @@ class LookupQuery:
     result_type: str | None = None
     indication: str | None = None  # the signature verdict: TOTAL-PASSED, INDETERMINATE, ...
     include_invalid: bool = False
+    signature_policy: SignaturePolicy = SignaturePolicy.total_passed
     # An agency key may be limited to some procedures or result types (None: no limit).
     allowed_procedure_codes: frozenset[str] | None = None
     allowed_result_types: frozenset[str] | None = None
@@ -131,6 +139,7 @@ class Hit:
     record_id: str
     record: Mapping[str, Any]
     validity: Validity
+    indication: str | None = None  # the signature verdict of the indexed manifest version
     score: float = 0.0
     highlights: Mapping[str, list[str]] = field(default_factory=dict)
 
@@ -173,8 +182,9 @@ class SearchIndex(Protocol):
         ...
 
     def lookup(self, query: LookupQuery) -> ResultPage:
-        """Records of one subject, valid on the day unless `include_invalid`, newest first
-        (issued_on descending, then record_id), exact filters only, no facets."""
+        """Records of one subject, only the reusable ones on the day unless
+        `include_invalid`, newest first (issued_on descending, then record_id), exact
+        filters only, no facets."""
         ...
 
     def search(self, query: SearchQuery) -> ResultPage:

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from kho.archive.reuse import SignaturePolicy
+
 __all__ = [
     "LogFormat",
     "SearchBackend",
@@ -73,6 +75,9 @@ class Settings(BaseSettings):
     trust_intermediates: PathList = Field(default_factory=list)
     crls: PathList = Field(default_factory=list)
     revocation_online: bool = False
+    # Which signature verdicts let a result be reused (CONTRACT.md "Reuse means trustworthy"):
+    # TOTAL-PASSED only, or `any` for pilots without trust roots (still reported).
+    reuse_signature: SignaturePolicy = SignaturePolicy.total_passed
     validation_policy: Path | None = None
     """A validation policy file (JSON: accepted algorithms, key sizes and their end dates;
     what changes after signing do); None: the built-in policy."""
@@ -133,6 +138,14 @@ class Settings(BaseSettings):
     @classmethod
     def _paths(cls, value: object) -> object:
         return _split_paths(value)
+
+    @field_validator("reuse_signature", mode="before")
+    @classmethod
+    def _reuse_signature(cls, value: object) -> object:
+        if isinstance(value, str):
+            folded = value.strip()
+            return "any" if folded.lower() == "any" else folded.upper()
+        return value
 
     @field_validator("timezone")
     @classmethod

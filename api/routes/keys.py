@@ -39,7 +39,9 @@ def list_keys(services: ServicesDep, key: Admin) -> dict[str, Any]:
     response_model=KeyCreated,
     summary="Create an API key for an agency (cấp khóa API)",
     description="The key (`token`) is in this response only; Kho keeps only its keyed hash. "
-    "Optional limits restrict lookups to some procedure codes or result types. Audited.",
+    "Optional limits restrict lookups to some procedure codes or result types. The key "
+    "deposits, supersedes and revokes only for its `agency` and those in `on_behalf_of`. "
+    "Audited.",
     responses=problems(422),
 )
 def create_key(services: ServicesDep, key: Admin, body: KeyIn) -> dict[str, Any]:
@@ -57,6 +59,7 @@ def create_key(services: ServicesDep, key: Admin, body: KeyIn) -> dict[str, Any]
         allowed_result_types=(
             frozenset(body.allowed_result_types) if body.allowed_result_types is not None else None
         ),
+        on_behalf_of=frozenset(body.on_behalf_of or ()),
     )
     return {**created.to_json(), "token": token}
 

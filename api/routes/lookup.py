@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
@@ -10,12 +9,12 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from kho.api.deps import Purpose, ServicesDep, access_for, caller
 from kho.api.openapi import problems
-from kho.api.routes.records import with_links
 from kho.api.schemas import RecordList, SearchList
 from kho.archive.signatures import Indication
 from kho.archive.status import Status
 from kho.indexer.index import LookupQuery, SearchQuery
 from kho.services import ApiKey
+from kho.services.views import lookup_body, search_body
 
 __all__ = ["router"]
 
@@ -31,12 +30,16 @@ PageSize = Annotated[int, Query(ge=1, le=100, description="At most 100")]
 @router.get(
     "/subjects/{subject_id}/records",
     response_model=RecordList,
-    summary="Reuse lookup: a subject's results valid on a day (tra cứu kết quả để tái sử dụng)",
+    summary="Reuse lookup: a subject's results reusable on a day (tra cứu kết quả để tái sử dụng)",
     description="The results of a citizen (12-digit personal ID number) or an enterprise "
-    "(10/13-digit code) valid on `valid_on` (default today in Asia/Ho_Chi_Minh), newest "
-    "first, each with its `status`, `signature` indication and `content_url`. With "
-    "`include_invalid` expired, revoked and superseded results are listed too. A key limited "
-    "to some procedures or result types sees only those. Audited with the X-Dossier-Code.",
+    "(10/13-digit code) that may be reused on `valid_on` (default today in "
+    "Asia/Ho_Chi_Minh): valid that day **and** validly signed (TOTAL-PASSED under the "
+    "configured trust roots; any indication under KHO_REUSE_SIGNATURE=any). Newest first, "
+    "each with `status`, `reusable`, `reuse_blockers`, the `signature` indication and "
+    "`content_url`; `total` and the pages count only these. With `include_invalid` the rest "
+    "are listed too (expired, revoked, superseded, not yet valid, or not validly signed), "
+    "with `reusable: false` and their blockers. A key limited to some procedures or result "
+    "types sees only those. Audited with the X-Dossier-Code.",
     responses=_ERRORS,
 )
 def subject_records(
@@ -53,7 +56,13 @@ def subject_records(
     valid_on: Annotated[date | None, Query(description="Default: today")] = None,
     procedure_code: Annotated[str | None, Query(max_length=100)] = None,
     result_type: Annotated[str | None, Query(max_length=300, examples=["Giấy khai sinh"])] = None,
-    include_invalid: bool = False,
+    include_invalid: Annotated[
+        bool,
+        Query(
+            description="Also list the results that may not be reused, with "
+            "`reusable: false` and their `reuse_blockers`"
+        ),
+    ] = False,
     indication: Annotated[
         Indication | None,
         Query(description="Only results whose signature verdict is this (e.g. TOTAL-PASSED)"),
@@ -71,11 +80,7 @@ def subject_records(
         page=page,
         page_size=page_size,
     )
-    result = services.lookup.lookup(query, access_for(key, purpose))
-    body = asdict(result)
-    body.pop("facets")
-    body["items"] = [with_links(item) for item in body["items"]]
-    return body
+    return lookup_body(services.lookup.lookup(query, access_for(key, purpose)))
 
 
 @router.get(
@@ -83,8 +88,9 @@ def subject_records(
     response_model=SearchList,
     summary="Full-text search with filters, facets and highlights (tìm kiếm toàn văn)",
     description="Every word of `q` is required; each matches with or without Vietnamese "
-    "diacritics (`tran van duc` finds `Trần Văn Đức`), exact forms ranking first. A key "
-    "limited to some procedures or result types must name one of them. Audited.",
+    "diacritics (`tran van duc` finds `Trần Văn Đức`), exact forms ranking first. Every "
+    "record, reusable or not, each with `status`, `reusable` and `reuse_blockers` for today. "
+    "A key limited to some procedures or result types must name one of them. Audited.",
     responses={**_ERRORS, **problems(403, s403="The key lacks the scope or its limits")},
 )
 def search(
@@ -119,7 +125,4 @@ def search(
         page=page,
         page_size=page_size,
     )
-    body = asdict(services.search.search(query, access_for(key, purpose)))
-    for item in body["items"]:
-        item["record"] = with_links(item["record"])
-    return body
+    return search_body(services.search.search(query, access_for(key, purpose)))

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from kho.api.deps import OptionalPurpose, Purpose, ServicesDep, access_for, caller
 from kho.api.middleware import request_id
-from kho.api.openapi import problems
+from kho.api.openapi import DEPOSIT_PROBLEMS, problems
 from kho.api.problems import problem_response
 from kho.api.routes.verify import REPORT_RESPONSES, report_response
 from kho.api.schemas import (
@@ -27,6 +27,7 @@ from kho.api.schemas import (
 from kho.archive.metadata_json import load_metadata_json
 from kho.services import Access, ApiKey, Services
 from kho.services.errors import PayloadTooLarge, RecordNotFound
+from kho.services.views import with_links
 
 __all__ = ["RECORD_ID", "content_disposition", "router", "serve_content", "with_links"]
 
@@ -44,11 +45,6 @@ Writer = Annotated[ApiKey, Depends(caller("records:write"))]
 
 _ERRORS = problems(400, 404)
 _METADATA_LIMIT = 1024 * 1024
-
-
-def with_links(view: dict[str, Any]) -> dict[str, Any]:
-    """A record's view with the URL of its bytes (the lookup's "content link")."""
-    return {**view, "content_url": f"/api/v1/records/{view['record_id']}/content"}
 
 
 def _check_id(record_id: str) -> str:
@@ -73,18 +69,28 @@ def content_disposition(filename: str) -> str:
     summary="Deposit a signed result (nộp lưu kết quả đã ký số)",
     description="Multipart: `file` (the signed PDF) and `metadata` (JSON, CONTRACT.md). "
     "201 with the new record; the same bytes under the same (issuer_code, result_code) again "
-    "give 200 and the existing record; other bytes under that key give 409 unless "
-    "`supersedes` names the current record.",
+    "give 200 and the existing record; other bytes under that key give 409 `/problems/conflict` "
+    "unless `supersedes` names the current record; the same bytes under another "
+    "(issuer_code, result_code) give 409 `/problems/duplicate-content` with the holder's "
+    "`record_id` (one signed result, one record). A key deposits only for its own agency "
+    "(`issuer_code`) and those it was made on behalf of, and `supersedes` only their "
+    "results (403 otherwise). `warnings` lists what looks wrong but was accepted, e.g. "
+    "`subject_id_not_in_text`.",
     responses={
         200: {"model": DepositOut, "description": "The same bytes were deposited before"},
         **problems(
             400,
+            403,
             409,
             413,
             415,
             422,
+            examples=DEPOSIT_PROBLEMS,
             s400="Malformed multipart or metadata that is not JSON",
-            s409="Same result code, other bytes",
+            s403="The key lacks records:write, or may not deposit for this issuer_code or "
+            "supersede that record",
+            s409="Same result code with other bytes (`conflict`), or these bytes already "
+            "archived under another result code (`duplicate-content`)",
             s413="File over KHO_MAX_UPLOAD_MB",
             s415="Not a PDF (judged by its content, not its name)",
             s422="Invalid metadata, or an unsigned or unreadable PDF",
@@ -336,8 +342,8 @@ def follow_content_link(
     response_model=RecordOut,
     summary="Revoke a result (thu hồi kết quả)",
     description="The result stays archived but is no longer valid from today: reuse lookups "
-    "stop returning it unless `include_invalid`. Only the issuing agency may revoke; a second "
-    "revocation is 409.",
+    "stop returning it unless `include_invalid`. Only the issuing agency (or a key made on its "
+    "behalf) may revoke; a second revocation is 409.",
     responses=problems(400, 403, 404, 409, 422),
 )
 def revoke(

@@ -27,11 +27,13 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
+from kho.archive.reuse import PASSED, SignaturePolicy
 from kho.archive.status import Status, Validity
 from kho.indexer.errors import IndexUnavailable
 from kho.indexer.folding import fold, words
@@ -118,8 +120,15 @@ _HIT_SOURCE = [
     "revoked_on",
     "superseded_on",
     "disposed",
+    "indication",
     "view.record",
 ]
+
+# A signature verdict that permits reuse, as archive.reuse.SignaturePolicy.accepts.
+_SIGNATURE_QUERY: dict[SignaturePolicy, dict[str, Any]] = {
+    SignaturePolicy.total_passed: {"term": {"indication": PASSED}},
+    SignaturePolicy.any: {"exists": {"field": "indication"}},
+}
 
 
 class _IndexMissing(Exception):
@@ -598,6 +607,7 @@ class ElasticsearchIndex:
             record_id=source["record_id"],
             record=source["view"]["record"],
             validity=_validity(source),
+            indication=source.get("indication"),
             score=score,
         )
 
@@ -626,7 +636,9 @@ class ElasticsearchIndex:
                     return ResultPage(hits=(), total=0)
                 filters.append({"terms": {name: sorted(allowed)}})
         if not query.include_invalid:
+            # Reusable only (archive.reuse.reuse_on): valid on the day, and signed well enough.
             filters.append(_status_queries(query.valid_on)[Status.valid.value])
+            filters.append(_SIGNATURE_QUERY[query.signature_policy])
 
         def run() -> ResultPage:
             response = self._es.search(
@@ -699,15 +711,7 @@ class ElasticsearchIndex:
             for raw in response["hits"]["hits"]:
                 hit = self._hit(raw, score=float(raw.get("_score") or 0.0) if terms else 0.0)
                 body = str(raw["_source"]["view"].get("text", "")) if terms else ""
-                hits.append(
-                    Hit(
-                        record_id=hit.record_id,
-                        record=hit.record,
-                        validity=hit.validity,
-                        score=hit.score,
-                        highlights=hit_highlights(hit.record, body, terms),
-                    )
-                )
+                hits.append(replace(hit, highlights=hit_highlights(hit.record, body, terms)))
             facets = _facets(response["aggregations"]) if total else {}
             return ResultPage(hits=tuple(hits), total=total, facets=facets)
 

@@ -14,10 +14,12 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kho.archive.reuse import PASSED, SignaturePolicy
 from kho.archive.status import Validity
 from kho.indexer.engines.sqlite import SqliteFile
 from kho.indexer.folding import fold, words
@@ -84,9 +86,15 @@ _VALID_SQL = """(NOT d.disposed
     AND (d.valid_until IS NULL OR d.valid_until >= :day)
     AND d.valid_from <= :day)"""
 
+# A signature verdict that permits reuse, as archive.reuse.SignaturePolicy.accepts.
+_SIGNATURE_SQL = {
+    SignaturePolicy.total_passed: "d.indication = :passed",
+    SignaturePolicy.any: "d.indication IS NOT NULL",
+}
+
 _COLUMNS = (
     "d.rid, d.record_id, d.valid_from, d.valid_until, d.revoked_on, d.superseded_on, "
-    "d.disposed, d.record"
+    "d.disposed, d.record, d.indication"
 )
 
 
@@ -202,7 +210,13 @@ class EmbeddedSearchIndex:
             superseded_on=_date(row[5]),
             disposed=bool(row[6]),
         )
-        return Hit(record_id=row[1], record=json.loads(row[7]), validity=validity, score=score)
+        return Hit(
+            record_id=row[1],
+            record=json.loads(row[7]),
+            validity=validity,
+            indication=row[8],
+            score=score,
+        )
 
     def get(self, record_id: str) -> Hit | None:
         with self._db.errors("reading"):
@@ -230,7 +244,10 @@ class EmbeddedSearchIndex:
         _allowed(where, params, "procedure_code", query.allowed_procedure_codes)
         _allowed(where, params, "result_type", query.allowed_result_types)
         if not query.include_invalid:
+            # Reusable only (archive.reuse.reuse_on): valid on the day, and signed well enough.
             where.append(_VALID_SQL)
+            where.append(_SIGNATURE_SQL[query.signature_policy])
+            params["passed"] = PASSED
         clause = " AND ".join(where)
         base = f"FROM subjects s JOIN docs d ON d.rid = s.rid WHERE {clause}"
         params["limit"] = query.page_size
@@ -290,16 +307,8 @@ class EmbeddedSearchIndex:
             facets = self._facets(conn, source, clause, params) if total else {}
         hits = []
         for row in rows:
-            hit = self._hit(row, score=float(row[8]))
-            hits.append(
-                Hit(
-                    record_id=hit.record_id,
-                    record=hit.record,
-                    validity=hit.validity,
-                    score=hit.score,
-                    highlights=hit_highlights(hit.record, row[9], terms),
-                )
-            )
+            hit = self._hit(row, score=float(row[9]))
+            hits.append(replace(hit, highlights=hit_highlights(hit.record, row[10], terms)))
         return ResultPage(hits=tuple(hits), total=total, facets=facets)
 
     def _facets(

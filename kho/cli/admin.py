@@ -21,7 +21,9 @@ __all__ = ["register"]
 def reindex(state: CliContext, quiet: bool) -> int:
     """Rebuild the search index from the object store (xây dựng lại chỉ mục).
 
-    Readers keep using the old index until the new one is complete.
+    Readers keep using the old index until the new one is complete. Records deposited
+    before content claims existed get theirs (one signed result, one record); bytes the
+    archive already held under two result codes are listed in `duplicate_content`.
     """
     services = state.services
     progress = Progress("reindex", quiet=quiet)
@@ -29,9 +31,25 @@ def reindex(state: CliContext, quiet: bool) -> int:
     progress.finish()
     services.indexing.drain_outbox()
     events = services.audit.reindex()
+    content = services.deposit.content.backfill()
+    for record_id, holder in content.duplicates:
+        click.echo(
+            f"kho: record {record_id} holds the same bytes as record {holder} "
+            "(deposited before duplicates were refused); both are kept",
+            err=True,
+        )
     click.echo(
         json.dumps(
-            {"indexed": count, "index": services.backends.index.name, "audit_events": events}
+            {
+                "indexed": count,
+                "index": services.backends.index.name,
+                "audit_events": events,
+                "content_claims_added": content.added,
+                "duplicate_content": [
+                    {"record_id": record_id, "same_bytes_as": holder}
+                    for record_id, holder in content.duplicates
+                ],
+            }
         )
     )
     return 0
@@ -227,6 +245,13 @@ def _csv(value: str | None) -> frozenset[str] | None:
 @click.option("--expires", help="Expiry date or time (ISO 8601).")
 @click.option("--procedures", help="Limit lookups to these procedure codes (comma-separated).")
 @click.option("--result-types", help="Limit lookups to these result types (comma-separated).")
+@click.option(
+    "--on-behalf-of",
+    "on_behalf_of",
+    metavar="CODE[,CODE]",
+    help="Other agencies the key deposits, supersedes and revokes for (e.g. those a "
+    "province's one-door system serves); without it, only --agency.",
+)
 @pass_context
 def keys_create(
     state: CliContext,
@@ -236,8 +261,13 @@ def keys_create(
     expires: str | None,
     procedures: str | None,
     result_types: str | None,
+    on_behalf_of: str | None,
 ) -> int:
-    """Create an API key; the key is printed once, alone on the last line of stdout."""
+    """Create an API key (cấp khóa API); printed once, alone on the last line of stdout.
+
+    A key deposits, supersedes and revokes only results of its own agency (issuer_code =
+    --agency) and of the agencies named by --on-behalf-of.
+    """
     key, token = state.services.keys.create(
         agency=agency,
         scopes=_csv(scopes) or frozenset(),
@@ -246,6 +276,7 @@ def keys_create(
         expires_at=_when(expires),
         allowed_procedure_codes=_csv(procedures),
         allowed_result_types=_csv(result_types),
+        on_behalf_of=_csv(on_behalf_of) or frozenset(),
     )
     click.echo(json.dumps(key.to_json(), ensure_ascii=False))
     click.echo(token)

@@ -16,6 +16,7 @@ from kho.archive.metadata_json import load_metadata_json
 from kho.cli.main import CliContext, pass_context
 from kho.cli.progress import Progress
 from kho.errors import KhoError
+from kho.services.deposit import CONFLICTS
 
 __all__ = ["register"]
 
@@ -162,9 +163,13 @@ def ingest(
     """Deposit signed results (nộp lưu kết quả đã ký số).
 
     Prints one JSON line per input, in order, once that record is durable:
-    {"index", "file", "result_code", "outcome", "record_id", "problem"} with outcome
-    created | existing | conflict | invalid | failed. Goes on past a bad input; exits 0 if
-    every outcome is created or existing, else 1.
+    {"index", "file", "result_code", "outcome", "record_id", "problem", "warnings",
+    "reusable", "reuse_blockers"} with outcome created | existing | conflict | invalid |
+    failed. `reusable` says whether the record may be reused today (null when there is
+    none). `conflict` is other bytes under a result code already taken, or these bytes
+    already archived under another (problem type duplicate-content; record_id names the
+    holder). `warnings` are {"code", "message"}, e.g. subject_id_not_in_text. Goes on past
+    a bad input; exits 0 if every outcome is created or existing, else 1.
     """
     if batch is not None and (files or metadata_path is not None):
         raise click.UsageError("give either FILE... --metadata META.json, or --batch FILE.csv")
@@ -208,10 +213,13 @@ def ingest(
                 outcome=outcome.outcome,
                 record_id=outcome.record["record_id"],
                 problem=None,
+                warnings=[w.to_json() for w in outcome.warnings],
+                reusable=outcome.record["reusable"],
+                reuse_blockers=outcome.record["reuse_blockers"],
             )
         except KhoError as exc:
             all_ok = False
-            if exc.problem_type == "conflict":
+            if exc.problem_type in CONFLICTS:
                 kind = "conflict"
             elif exc.problem_type in _INVALID:
                 kind = "invalid"
@@ -224,6 +232,9 @@ def ingest(
                 outcome=kind,
                 record_id=exc.extra.get("record_id") if kind == "conflict" else None,
                 problem=exc.problem(),
+                warnings=[],
+                reusable=None,
+                reuse_blockers=[],
             )
         click.echo(line)
         sys.stdout.flush()

@@ -56,7 +56,7 @@ class CliContext:
             user = getpass.getuser()
         except (KeyError, OSError):
             user = "unknown"
-        return Access(actor=Actor(user=f"cli:{user}"), purpose=purpose)
+        return Access(actor=Actor(user=f"cli:{user}"), purpose=purpose, console=True)
 
     def close(self) -> None:
         if self._services is not None:
@@ -88,7 +88,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     configure_logging(logging.DEBUG if debug else logging.WARNING)
     if not debug:
-        for noisy in ("pyhanko", "pyhanko_certvalidator", "pypdf", "elasticsearch", "urllib3"):
+        for noisy in (
+            "pyhanko",
+            "pyhanko_certvalidator",
+            "pypdf",
+            "elasticsearch",
+            "elastic_transport",
+            "urllib3",
+        ):
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
     state = CliContext(debug=debug)
     ctx.obj = state
@@ -96,9 +103,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from kho.cli import admin, ingest, serve, verify
+    from kho.cli import admin, ingest, lookup, serve, verify
 
-    for module in (admin, ingest, serve, verify):
+    for module in (admin, ingest, lookup, serve, verify):
         module.register(cli)
 
 

@@ -33,6 +33,13 @@ class Access:
     # Limits of an agency's API key (None: no limit).
     allowed_procedure_codes: frozenset[str] | None = None
     allowed_result_types: frozenset[str] | None = None
+    # The agencies an API key deposits, supersedes and revokes for: its own and those named
+    # with --on-behalf-of. None: its actor's own agency if it is an agency's, else any (an
+    # operator at the CLI, a person, the system).
+    acts_for: frozenset[str] | None = None
+    # An operator at Kho's own console (the CLI), who can read the store anyway: may search
+    # without naming a dossier; audited all the same.
+    console: bool = False
 
     @classmethod
     def system(cls, purpose: str | None = None) -> Access:
@@ -46,6 +53,14 @@ class Access:
         ):
             return False
         return self.allowed_result_types is None or result_type in self.allowed_result_types
+
+    def may_act_for(self, agency: str) -> bool:
+        """Whether this caller may deposit, supersede or revoke results of `agency`."""
+        if self.acts_for is not None:
+            return agency in self.acts_for
+        if self.actor.user is None and self.actor.agency is not None:
+            return agency == self.actor.agency
+        return True
 
     @property
     def limited(self) -> bool:

@@ -1,9 +1,10 @@
 """Depositing a signed result: a short pipeline of named steps.
 
-read (bounded) → check metadata → hash → idempotency → sniff type → extract text →
-validate signatures → store original, text, report → write manifest → outbox → claim
-(the record is now durable and visible) → audit → index. Each step is a call into the
-module that owns it; nothing here knows HTTP or the CLI.
+read (bounded) → check metadata and who may deposit it → hash → idempotency and content
+identity → sniff type → extract text → validate signatures → warnings → store original,
+text, report → write manifest → outbox → content claim → claim (the record is now durable
+and visible) → audit → index. Each step is a call into the module that owns it; nothing
+here knows HTTP or the CLI.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any, Literal
 
 from ulid import ULID
 
-from kho.archive.errors import InvalidMetadata, ObjectExists, ObjectNotFound
+from kho.archive.deposit_warnings import DepositWarning, subjects_missing_from_text
+from kho.archive.errors import InvalidMetadata, ObjectExists
 from kho.archive.manifest import (
     ExtractionInfo,
     FileInfo,
@@ -30,9 +32,12 @@ from kho.indexer.extract import sniff_media_type
 from kho.metrics import DEPOSITS
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
+from kho.services.content_claims import ContentClaims
 from kho.services.errors import (
+    AccessDenied,
     Conflict,
     PayloadTooLarge,
+    RecordNotFound,
     UnknownAgency,
     UnsignedDocument,
     UnsupportedMediaType,
@@ -42,7 +47,7 @@ from kho.services.lifecycle import LifecycleService
 from kho.services.verify import VerifyService, summary_of
 from kho.services.views import view_on
 
-__all__ = ["DepositOutcome", "DepositService"]
+__all__ = ["CONFLICTS", "DepositOutcome", "DepositService"]
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,14 @@ class DepositOutcome:
     outcome: Literal["created", "existing"]
     record: dict[str, Any]
     indexed: bool
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[DepositWarning, ...] = ()
+
+
+CONFLICTS = frozenset({"conflict", "duplicate-content"})
 
 
 def _refusal(exc: KhoError) -> str:
-    if exc.problem_type == "conflict":
+    if exc.problem_type in CONFLICTS:
         return "conflict"
     return "failed" if STATUS.get(exc.problem_type, 500) >= 500 else "invalid"
 
@@ -81,6 +89,7 @@ class DepositService:
         self.verify = verify
         self.lifecycle = lifecycle
         self.agencies = agencies
+        self.content = ContentClaims(backends)
 
     def check_metadata(self, raw: object) -> DepositMetadata:
         metadata = parse_metadata(raw)
@@ -112,6 +121,13 @@ class DepositService:
         self, data: bytes, filename: str | None, metadata: object, access: Access
     ) -> DepositOutcome:
         meta = metadata if isinstance(metadata, DepositMetadata) else self.check_metadata(metadata)
+        if not access.may_act_for(meta.issuer_code):
+            allowed = sorted(access.acts_for or {access.actor.agency or "?"})
+            raise AccessDenied(
+                f"this API key deposits only for {', '.join(allowed)}, not for issuer_code "
+                f"{meta.issuer_code} (a key may be made --on-behalf-of other agencies)",
+                field="issuer_code",
+            )
         if len(data) > self.b.settings.max_upload_bytes:
             raise PayloadTooLarge(
                 f"the file is {len(data)} bytes; the limit is {self.b.settings.max_upload_mb} MB"
@@ -131,7 +147,8 @@ class DepositService:
                     f"deposit with supersedes={current.record_id}",
                     record_id=current.record_id,
                 )
-        superseded = self._superseded_target(meta)
+        superseded = self._superseded_target(meta, access)
+        self.content.check(sha256, meta)
 
         media_type = sniff_media_type(data[:1024])
         if media_type is None:
@@ -182,13 +199,26 @@ class DepositService:
             ),
             deposited_at=now,
             deposited_by=access.actor,
-            warnings=meta.warnings(),
+            warnings=[
+                *meta.warnings(),
+                *subjects_missing_from_text(
+                    [(s.id, s.name) for s in meta.subjects],
+                    extraction.page_texts,
+                    pages_needing_ocr=extraction.pages_needing_ocr,
+                    pages=extraction.pages,
+                ),
+            ],
         )
         self.b.packages.write_manifest(manifest)
         self.b.packages.add_outbox(record_id, now)
         generation = 1
         if current is not None:
             generation = self.b.packages.claim_generation(meta.issuer_code, meta.result_code) + 1
+        try:
+            taken = self.content.take(sha256, meta, record_id)
+        except KhoError:
+            self.b.packages.remove_outbox(record_id)
+            raise
         try:
             self.b.packages.write_claim(
                 Claim(meta.issuer_code, meta.result_code, record_id, sha256),
@@ -200,6 +230,7 @@ class DepositService:
             winner = self.b.packages.find_claim(meta.issuer_code, meta.result_code)
             if winner is not None and winner.sha256 == sha256:
                 return self._existing(winner.record_id, access)
+            self.content.release(taken)
             raise Conflict(
                 f"{meta.issuer_code} result {meta.result_code} was deposited meanwhile "
                 "with different content",
@@ -220,15 +251,21 @@ class DepositService:
         indexed = self.indexing.index_record(record_id)
         if indexed:
             self.b.packages.remove_outbox(record_id)
-        view = view_on(manifest, self.b.settings.zone, self.b.today())
-        return DepositOutcome("created", view, indexed, manifest.warnings)
+        return DepositOutcome("created", self._view(manifest), indexed, manifest.warnings)
 
-    def _superseded_target(self, meta: DepositMetadata) -> str | None:
+    def _view(self, manifest: Manifest) -> dict[str, Any]:
+        return view_on(
+            manifest, self.b.settings.zone, self.b.today(), self.b.settings.reuse_signature
+        )
+
+    def _superseded_target(self, meta: DepositMetadata, access: Access) -> str | None:
+        """The record `supersedes` names, if the caller may act for its issuer: the same
+        rule as the /supersede endpoint (AccessDenied otherwise)."""
         if meta.supersedes is None:
             return None
         try:
-            self.b.packages.latest_manifest(meta.supersedes)
-        except ObjectNotFound:
+            self.lifecycle.check_supersedable(meta.supersedes, access)
+        except RecordNotFound:
             raise InvalidMetadata(
                 f"supersedes: no record {meta.supersedes}",
                 errors=[{"field": "supersedes", "message": "no such record"}],
@@ -250,5 +287,4 @@ class DepositService:
             record_ids=[record_id],
             subject_ids=[s.id for s in manifest.subjects],
         )
-        view = view_on(manifest, self.b.settings.zone, self.b.today())
-        return DepositOutcome("existing", view, indexed, manifest.warnings)
+        return DepositOutcome("existing", self._view(manifest), indexed, manifest.warnings)

@@ -7,6 +7,7 @@ from kho.errors import KhoError
 __all__ = [
     "AccessDenied",
     "Conflict",
+    "DuplicateContent",
     "InvalidQuery",
     "MissingPurpose",
     "NotAuthenticated",
@@ -22,6 +23,14 @@ __all__ = [
 class Conflict(KhoError):
     problem_type = "conflict"
     title = "Conflict"
+
+
+class DuplicateContent(KhoError):
+    """These exact bytes are already archived under another (issuer_code, result_code);
+    `record_id` names the record that holds them (one signed result, one record)."""
+
+    problem_type = "duplicate-content"
+    title = "These bytes are already archived as another result"
 
 
 class PayloadTooLarge(KhoError):

@@ -55,7 +55,14 @@ class ApiKey:
     revoked_at: datetime | None = None
     allowed_procedure_codes: frozenset[str] | None = None
     allowed_result_types: frozenset[str] | None = None
+    # Other agencies this key deposits, supersedes and revokes for (a province's one-door
+    # system serving several agencies); its own agency always.
+    on_behalf_of: frozenset[str] = frozenset()
     digest: str = ""
+
+    @property
+    def acts_for(self) -> frozenset[str]:
+        return frozenset({self.agency}) | self.on_behalf_of
 
     def to_json(self, *, with_digest: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -74,6 +81,7 @@ class ApiKey:
             "allowed_result_types": (
                 sorted(self.allowed_result_types) if self.allowed_result_types is not None else None
             ),
+            "on_behalf_of": sorted(self.on_behalf_of),
         }
         if with_digest:
             data["digest"] = self.digest
@@ -97,6 +105,7 @@ class ApiKey:
             revoked_at=when(data.get("revoked_at")),
             allowed_procedure_codes=maybe_set(data.get("allowed_procedure_codes")),
             allowed_result_types=maybe_set(data.get("allowed_result_types")),
+            on_behalf_of=frozenset(data.get("on_behalf_of") or ()),
             digest=data.get("digest", ""),
         )
 
@@ -149,10 +158,23 @@ class KeyService:
         expires_at: datetime | None = None,
         allowed_procedure_codes: frozenset[str] | None = None,
         allowed_result_types: frozenset[str] | None = None,
+        on_behalf_of: frozenset[str] = frozenset(),
     ) -> tuple[ApiKey, str]:
-        """Create a key; returns it and the token, which is shown once and never stored."""
+        """Create a key; returns it and the token, which is shown once and never stored.
+
+        The key deposits, supersedes and revokes only for `agency` and the agencies in
+        `on_behalf_of`."""
         if not is_agency_code(agency):
             raise InvalidQuery(f"{agency!r} is not an agency code", field="agency")
+        bad = sorted(code for code in on_behalf_of if not is_agency_code(code))
+        if bad:
+            raise InvalidQuery(
+                f"on_behalf_of: {', '.join(repr(c[:40]) for c in bad[:5])} is not an agency code",
+                field="on_behalf_of",
+            )
+        if len(on_behalf_of) > 1000:
+            raise InvalidQuery("on_behalf_of names more than 1000 agencies", field="on_behalf_of")
+        on_behalf_of = frozenset(on_behalf_of) - {agency}
         unknown = set(scopes) - SCOPES
         if unknown or not scopes:
             raise InvalidQuery(
@@ -185,13 +207,19 @@ class KeyService:
             expires_at=expires_at,
             allowed_procedure_codes=allowed_procedure_codes,
             allowed_result_types=allowed_result_types,
+            on_behalf_of=on_behalf_of,
             digest=self._digest(secret),
         )
         self._write(key, create_only=True)
         self.audit.record(
             "key.create",
             access,
-            detail={"key_id": key_id, "agency": agency, "scopes": sorted(scopes)},
+            detail={
+                "key_id": key_id,
+                "agency": agency,
+                "scopes": sorted(scopes),
+                **({"on_behalf_of": sorted(on_behalf_of)} if on_behalf_of else {}),
+            },
         )
         return key, f"{_PREFIX}{key_id}_{secret}"
 

@@ -51,21 +51,26 @@ class LifecycleService:
         raise Conflict(f"record {record_id} is being changed by others; try again")
 
     def _own(self, record_id: str, access: Access) -> Manifest:
-        """The record, if it exists and this caller's agency issued it (people and the
-        system act for any agency)."""
+        """The record, if it exists and this caller may act for its issuer: an API key for
+        its own agency and those it was made --on-behalf-of; people and the system for any."""
         try:
             manifest = self.b.packages.latest_manifest(record_id)
         except ObjectNotFound:
             raise RecordNotFound(f"no record {record_id}") from None
         if not self.b.packages.is_claimed(record_id, manifest.issuer_code, manifest.result_code):
             raise RecordNotFound(f"no record {record_id}")
-        agency = access.actor.agency
-        if access.actor.user is None and agency is not None and agency != manifest.issuer_code:
+        if not access.may_act_for(manifest.issuer_code):
             raise AccessDenied(
                 f"record {record_id} was issued by {manifest.issuer_code}; only the issuer "
-                "may revoke or supersede it"
+                "(or a key made on its behalf) may revoke or supersede it",
+                record_id=record_id,
             )
         return manifest
+
+    def check_supersedable(self, record_id: str, access: Access) -> Manifest:
+        """What a deposit's `supersedes` needs, by the same rule as `supersede`: the record
+        exists and this caller may act for its issuer (RecordNotFound, AccessDenied)."""
+        return self._own(record_id, access)
 
     def _add_event(self, manifest: Manifest, event: StatusEvent) -> dict[str, Any]:
         if manifest.event(event.type) is not None:
@@ -137,4 +142,6 @@ class LifecycleService:
         return self.view(manifest)
 
     def view(self, manifest: Manifest) -> dict[str, Any]:
-        return view_on(manifest, self.b.settings.zone, self.b.today())
+        return view_on(
+            manifest, self.b.settings.zone, self.b.today(), self.b.settings.reuse_signature
+        )

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
-from typing import Any
 
 from kho.archive.identifiers import subject_kind_of
-from kho.indexer.index import Hit, LookupQuery, SearchQuery
+from kho.indexer.index import LookupQuery, SearchQuery
 from kho.metrics import LOOKUPS
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
@@ -15,7 +13,7 @@ from kho.services.errors import AccessDenied, InvalidQuery
 from kho.services.paging import MAX_PAGE_SIZE, Page
 from kho.services.paging import check_paging as _check_paging
 from kho.services.records import require_purpose
-from kho.services.views import with_status
+from kho.services.views import hit_view
 
 __all__ = ["MAX_PAGE_SIZE", "LookupService", "Page", "SearchService"]
 
@@ -33,13 +31,15 @@ class LookupService:
                 field="subject_id",
             )
         _check_paging(query.page, query.page_size)
+        policy = self.b.settings.reuse_signature
         query = replace(
             query,
             allowed_procedure_codes=access.allowed_procedure_codes,
             allowed_result_types=access.allowed_result_types,
+            signature_policy=policy,
         )
         result = self.b.index.lookup(query)
-        items = [self._item(hit, query.valid_on) for hit in result.hits]
+        items = [hit_view(hit, query.valid_on, policy) for hit in result.hits]
         self.audit.record(
             "lookup",
             access,
@@ -51,15 +51,13 @@ class LookupService:
                 "result_type": query.result_type,
                 "indication": query.indication,
                 "include_invalid": query.include_invalid,
+                "reuse_signature": policy.value,
                 "total": result.total,
+                "reusable": sum(1 for item in items if item["reusable"]),
             },
         )
         LOOKUPS.labels(found="yes" if result.total else "no").inc()
         return Page(items=items, total=result.total, page=query.page, page_size=query.page_size)
-
-    @staticmethod
-    def _item(hit: Hit, day: date) -> dict[str, Any]:
-        return with_status(hit.record, hit.validity, day)
 
 
 class SearchService:
@@ -68,7 +66,8 @@ class SearchService:
         self.audit = audit
 
     def search(self, query: SearchQuery, access: Access) -> Page:
-        require_purpose(access)
+        if not access.console:
+            require_purpose(access)
         _check_paging(query.page, query.page_size)
         if len(query.q) > 500:
             raise InvalidQuery("the query is longer than 500 characters", field="q")
@@ -82,7 +81,7 @@ class SearchService:
         result = self.b.index.search(query)
         items = [
             {
-                "record": with_status(hit.record, hit.validity, query.today),
+                "record": hit_view(hit, query.today, self.b.settings.reuse_signature),
                 "highlights": dict(hit.highlights),
                 "score": hit.score,
             }
@@ -96,7 +95,11 @@ class SearchService:
             access,
             record_ids=[h.record_id for h in result.hits],
             subject_ids=subject_ids,
-            detail={"q": query.q, "total": result.total},
+            detail={
+                "q": query.q,
+                "total": result.total,
+                **({"console": True} if access.console else {}),
+            },
         )
         facets = {
             name: [{"value": value, "count": count} for value, count in values]

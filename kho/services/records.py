@@ -77,7 +77,9 @@ class RecordService:
         return self.view(manifest)
 
     def view(self, manifest: Manifest) -> dict[str, Any]:
-        return view_on(manifest, self.b.settings.zone, self.b.today())
+        return view_on(
+            manifest, self.b.settings.zone, self.b.today(), self.b.settings.reuse_signature
+        )
 
     def history(self, record_id: str, access: Access) -> list[dict[str, Any]]:
         self.readable(record_id, access)

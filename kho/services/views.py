@@ -1,4 +1,8 @@
-"""The record as Kho shows it (CONTRACT.md "Record JSON") and as the index keeps it."""
+"""The record as Kho shows it (CONTRACT.md "Record JSON") and as the index keeps it.
+
+`status`, `reusable` and `reuse_blockers` are never stored: every view is completed for the
+day it is shown by `with_standing`, from the validity facts and the signature indication.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kho.archive.manifest import EventType, Manifest
+from kho.archive.reuse import SignaturePolicy, reuse_on
 from kho.archive.status import Validity, status_on, validity_of
-from kho.indexer.index import IndexDocument
+from kho.indexer.index import Hit, IndexDocument
+from kho.services.paging import Page
 
-__all__ = ["index_document", "record_view", "view_on", "with_status"]
+__all__ = [
+    "CONTENT_URL",
+    "hit_view",
+    "index_document",
+    "lookup_body",
+    "record_view",
+    "search_body",
+    "view_on",
+    "with_links",
+    "with_standing",
+]
+
+CONTENT_URL = "/api/v1/records/{record_id}/content"
 
 
 def _when(instant: datetime | None, zone: ZoneInfo) -> str | None:
@@ -20,7 +38,8 @@ def _when(instant: datetime | None, zone: ZoneInfo) -> str | None:
 
 
 def record_view(manifest: Manifest, zone: ZoneInfo) -> dict[str, Any]:
-    """The JSON view of a record, without `status` (computed per request by with_status)."""
+    """The JSON view of a record, without `status` and the reuse verdict (computed per
+    request by with_standing)."""
     revoked = manifest.event(EventType.revoked)
     superseded = manifest.event(EventType.superseded)
     disposed = manifest.event(EventType.disposed)
@@ -69,19 +88,48 @@ def record_view(manifest: Manifest, zone: ZoneInfo) -> dict[str, Any]:
             "ocr_used": manifest.extraction.ocr_used,
             "pages_needing_ocr": list(manifest.extraction.pages_needing_ocr),
         },
-        "warnings": list(manifest.warnings),
+        "warnings": [w.to_json() for w in manifest.warnings],
         "version": manifest.version,
     }
 
 
-def with_status(view: Mapping[str, Any], validity: Validity, day: date) -> dict[str, Any]:
-    """The view with `status` on `day`, judged from the validity facts, never stored."""
-    return {**view, "status": status_on(validity, day).value}
+def with_standing(
+    view: Mapping[str, Any],
+    validity: Validity,
+    indication: str | None,
+    day: date,
+    policy: SignaturePolicy,
+) -> dict[str, Any]:
+    """The view with its `status`, `reusable` and `reuse_blockers` on `day`, judged from
+    the validity facts and the signature indication (archive/reuse.py), never stored."""
+    return {
+        **view,
+        "status": status_on(validity, day).value,
+        **reuse_on(validity, indication, day, policy).to_json(),
+    }
 
 
-def view_on(manifest: Manifest, zone: ZoneInfo, day: date) -> dict[str, Any]:
-    """The record as shown on `day`: its view and its status that day."""
-    return with_status(record_view(manifest, zone), validity_of(manifest, zone), day)
+def view_on(
+    manifest: Manifest, zone: ZoneInfo, day: date, policy: SignaturePolicy
+) -> dict[str, Any]:
+    """The record as shown on `day`: its view, its status and whether it may be reused."""
+    return with_standing(
+        record_view(manifest, zone),
+        validity_of(manifest, zone),
+        manifest.signature.indication,
+        day,
+        policy,
+    )
+
+
+def hit_view(hit: Hit, day: date, policy: SignaturePolicy) -> dict[str, Any]:
+    """An index hit shown on `day`, judged like view_on from the indexed facts."""
+    return with_standing(hit.record, hit.validity, hit.indication, day, policy)
+
+
+def with_links(view: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's view with the URL of its signed bytes (the lookup's "content link")."""
+    return {**view, "content_url": CONTENT_URL.format(record_id=view["record_id"])}
 
 
 def index_document(manifest: Manifest, text: str, zone: ZoneInfo) -> IndexDocument:
@@ -103,3 +151,24 @@ def index_document(manifest: Manifest, text: str, zone: ZoneInfo) -> IndexDocume
         text=text,
         record=record_view(manifest, zone),
     )
+
+
+def lookup_body(page: Page) -> dict[str, Any]:
+    """The reuse lookup's answer as the API and `kho lookup` print it."""
+    return {
+        "items": [with_links(item) for item in page.items],
+        "total": page.total,
+        "page": page.page,
+        "page_size": page.page_size,
+    }
+
+
+def search_body(page: Page) -> dict[str, Any]:
+    """A search's answer as the API and `kho search` print it."""
+    return {
+        "items": [{**item, "record": with_links(item["record"])} for item in page.items],
+        "total": page.total,
+        "page": page.page,
+        "page_size": page.page_size,
+        "facets": page.facets,
+    }

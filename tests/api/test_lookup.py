@@ -22,13 +22,13 @@ Pdf = Callable[..., bytes]
 def seed(
     client: TestClient, headers: dict[str, str], signed_pdf: Pdf, metadata: Meta
 ) -> dict[str, str]:
-    pdf = signed_pdf()
+    # One signed result, one record: each deposit has its own bytes.
     ids = {}
-    ids["birth"] = deposit(client, headers, pdf, metadata())["record_id"]
+    ids["birth"] = deposit(client, headers, signed_pdf(), metadata())["record_id"]
     ids["marriage"] = deposit(
         client,
         headers,
-        pdf,
+        signed_pdf("GIẤY CHỨNG NHẬN KẾT HÔN"),
         metadata(
             procedure_code="1.000894",
             procedure_name="Thủ tục đăng ký kết hôn",
@@ -39,7 +39,7 @@ def seed(
     ids["expired"] = deposit(
         client,
         headers,
-        pdf,
+        signed_pdf("PHIẾU LÝ LỊCH TƯ PHÁP"),
         metadata(
             procedure_code="2.000001",
             procedure_name="Thủ tục cấp phiếu lý lịch tư pháp",
@@ -51,7 +51,7 @@ def seed(
     ids["company"] = deposit(
         client,
         headers,
-        pdf,
+        signed_pdf("GIẤY CHỨNG NHẬN ĐĂNG KÝ DOANH NGHIỆP"),
         metadata(
             procedure_code="2.001610",
             procedure_name="Đăng ký thành lập doanh nghiệp",
@@ -225,8 +225,17 @@ def test_lookups_filter_on_the_signature_verdict(
     doubtful = deposit(client, headers, signed_pdf("TRÍCH LỤC", signer="untrusted"), metadata())
     assert doubtful["signature"]["indication"] == "INDETERMINATE"
     url = f"/api/v1/subjects/{DUC}/records"
-    only = client.get(url, headers=headers, params={"indication": "INDETERMINATE"}).json()
+    only = client.get(
+        url, headers=headers, params={"indication": "INDETERMINATE", "include_invalid": "true"}
+    ).json()
     assert [i["record_id"] for i in only["items"]] == [doubtful["record_id"]]
+    # Not reusable, so absent unless include_invalid.
+    assert client.get(url, headers=headers, params={"indication": "INDETERMINATE"}).json() == {
+        "items": [],
+        "total": 0,
+        "page": 1,
+        "page_size": 20,
+    }
     passed = client.get(url, headers=headers, params={"indication": "TOTAL-PASSED"}).json()
     assert [i["record_id"] for i in passed["items"]] == [trusted]
     searched = client.get(

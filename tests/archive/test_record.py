@@ -112,5 +112,8 @@ def test_unusual_but_well_formed_ids_are_flagged_not_refused() -> None:
         )
     )
     warnings = meta.warnings()
-    assert any("unknown province prefix 099" in w for w in warnings)
-    assert any("check digit" in w for w in warnings)
+    assert any(
+        w.code == "unknown_province_prefix" and "unknown province prefix 099" in w.message
+        for w in warnings
+    )
+    assert any(w.code == "enterprise_check_digit" and "check digit" in w.message for w in warnings)

@@ -61,6 +61,8 @@ def test_help_lists_every_command(kho: Callable[..., Any]) -> None:
         "serve",
         "demo",
         "ingest",
+        "lookup",
+        "search",
         "verify",
         "reindex",
         "fixity",

@@ -78,12 +78,13 @@ def test_demo_then_serve_answers_a_reuse_lookup(stack: str, tmp_path: Path) -> N
             "X-Dossier-Code": "000.00.15.H62-261123-0001",
         }
         found = httpx.get(f"{base}/api/v1/subjects/001203001234/records", headers=headers).json()
+        # Only what may be reused: the forged (untrusted) extract and the expired one are out.
         kinds = sorted((i["result_type"], i["signature"]["indication"]) for i in found["items"])
         assert kinds == [
             ("Giấy xác nhận tình trạng hôn nhân", "TOTAL-PASSED"),
             ("Phiếu lý lịch tư pháp", "TOTAL-PASSED"),
-            ("Trích lục khai sinh", "INDETERMINATE"),
         ]
+        assert all(i["reusable"] and i["reuse_blockers"] == [] for i in found["items"])
         everything = httpx.get(
             f"{base}/api/v1/subjects/001203001234/records?include_invalid=true", headers=headers
         ).json()
@@ -93,6 +94,13 @@ def test_demo_then_serve_answers_a_reuse_lookup(stack: str, tmp_path: Path) -> N
             "valid",
             "valid",
             "valid",
+        ]
+        assert sorted(tuple(i["reuse_blockers"]) for i in everything["items"]) == [
+            (),
+            (),
+            ("expired",),
+            ("revoked",),
+            ("signature_indeterminate",),
         ]
         company = httpx.get(
             f"{base}/api/v1/subjects/0101234565/records?include_invalid=true", headers=headers

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from ulid import ULID
 
+from kho.archive.reuse import SignaturePolicy, reuse_on
 from kho.archive.status import Status, Validity
 from kho.indexer.index import IndexDocument, LookupQuery, SearchIndex, SearchQuery
 from kho.settings import Settings
@@ -37,7 +38,7 @@ def doc(
     text: str = "",
     version: int = 1,
     record_id: str | None = None,
-    indication: str = "TOTAL-PASSED",
+    indication: str | None = "TOTAL-PASSED",
 ) -> IndexDocument:
     rid = record_id or str(ULID())
     record: dict[str, Any] = {
@@ -369,9 +370,91 @@ def test_lookup_and_search_filter_on_the_signature_verdict(index: SearchIndex) -
     failed = doc(text="khai sinh", indication="TOTAL-FAILED")
     index.upsert([passed, doubtful, failed])
     assert ids(
-        index.lookup(LookupQuery(subject_id=DUC, valid_on=D, indication="INDETERMINATE"))
+        index.lookup(
+            LookupQuery(
+                subject_id=DUC, valid_on=D, indication="INDETERMINATE", include_invalid=True
+            )
+        )
     ) == {doubtful.record_id}
+    # Without include_invalid only reusable results count: none of them is INDETERMINATE.
+    assert (
+        index.lookup(LookupQuery(subject_id=DUC, valid_on=D, indication="INDETERMINATE")).total
+        == 0
+    )
     assert ids(index.search(SearchQuery(today=D, q="khai", indication="TOTAL-FAILED"))) == {
         failed.record_id
     }
     assert index.search(SearchQuery(today=D, q="khai")).total == 3
+
+
+def _reuse_grid() -> list[IndexDocument]:
+    """Every validity case beside every signature verdict, newest first by issued_on."""
+    cases: list[dict[str, Any]] = [
+        {},
+        {"valid_until": D},
+        {"valid_until": date(2026, 5, 31)},
+        {"valid_from": date(2026, 6, 2)},
+        {"revoked_on": D},
+        {"revoked_on": date(2026, 6, 2)},
+        {"superseded_on": date(2026, 3, 1)},
+        {"disposed": True},
+        {"revoked_on": date(2026, 4, 1), "valid_until": date(2026, 5, 1)},
+    ]
+    docs = []
+    for case in cases:
+        for indication in ("TOTAL-PASSED", "INDETERMINATE", "TOTAL-FAILED", None):
+            issued = date(2026, 1, 1) + timedelta(days=len(docs))
+            docs.append(doc(issued_on=issued, indication=indication, **case))
+    return docs
+
+
+@pytest.mark.parametrize("policy", list(SignaturePolicy))
+def test_lookup_returns_exactly_the_reusable_results_paged_inside_the_query(
+    index: SearchIndex, policy: SignaturePolicy
+) -> None:
+    """The engines' reuse filter agrees with archive.reuse.reuse_on, the one verdict, and is
+    applied inside the query: totals and pages count only reusable results."""
+    docs = _reuse_grid()
+    index.upsert(docs)
+    expected = [
+        d.record_id
+        for d in sorted(docs, key=lambda d: (-d.issued_on.toordinal(), d.record_id))
+        if reuse_on(d.validity, d.indication, D, policy).reusable
+    ]
+    assert expected  # the grid has reusable results under either policy
+    seen: list[str] = []
+    for page_no in range(1, 10):
+        page = index.lookup(
+            LookupQuery(
+                subject_id=DUC, valid_on=D, signature_policy=policy, page=page_no, page_size=2
+            )
+        )
+        assert page.total == len(expected)
+        seen.extend(hit.record_id for hit in page.hits)
+        if not page.hits:
+            break
+    assert seen == expected
+    everything = index.lookup(
+        LookupQuery(
+            subject_id=DUC, valid_on=D, signature_policy=policy, include_invalid=True, page_size=100
+        )
+    )
+    assert everything.total == len(docs)
+    by_id = {d.record_id: d for d in docs}
+    for hit in everything.hits:
+        # hits carry the indexed verdict, so the reuse verdict is judged from the index alone
+        assert hit.indication == by_id[hit.record_id].indication
+        assert hit.validity == by_id[hit.record_id].validity
+
+
+def test_a_new_verdict_changes_reusability_at_once(index: SearchIndex) -> None:
+    rid = str(ULID())
+    index.upsert([doc(record_id=rid, version=1, indication="INDETERMINATE")])
+    assert index.lookup(LookupQuery(subject_id=DUC, valid_on=D)).total == 0
+    index.upsert([doc(record_id=rid, version=2, indication="TOTAL-PASSED")])
+    assert ids(index.lookup(LookupQuery(subject_id=DUC, valid_on=D))) == {rid}
+    index.upsert([doc(record_id=rid, version=3, indication="TOTAL-FAILED")])
+    assert index.lookup(LookupQuery(subject_id=DUC, valid_on=D)).total == 0
+    assert ids(
+        index.lookup(LookupQuery(subject_id=DUC, valid_on=D, signature_policy=SignaturePolicy.any))
+    ) == {rid}

@@ -195,10 +195,19 @@ def test_signature_problems_are_kept_and_visible(
         signed_pdf("TRÍCH LỤC", signer="untrusted"), "u.pdf", metadata(), SYSTEM
     )
     assert untrusted.record["signature"]["indication"] == "INDETERMINATE"
+    assert untrusted.record["reusable"] is False
+    assert untrusted.record["reuse_blockers"] == ["signature_indeterminate"]
+    today = services.backends.today()
+    # Not reusable: absent from the reuse lookup, listed with its blocker under include_invalid.
+    assert (
+        services.lookup.lookup(LookupQuery(subject_id="001203001234", valid_on=today), SYSTEM).total
+        == 0
+    )
     found = services.lookup.lookup(
-        LookupQuery(subject_id="001203001234", valid_on=services.backends.today()), SYSTEM
+        LookupQuery(subject_id="001203001234", valid_on=today, include_invalid=True), SYSTEM
     )
     assert found.items[0]["signature"]["indication"] == "INDETERMINATE"
+    assert found.items[0]["reuse_blockers"] == ["signature_indeterminate"]
 
 
 class _DownIndex:

@@ -114,8 +114,13 @@ def test_revalidation_after_the_trust_root_is_removed_is_indeterminate(
     latest = client.get(f"/api/v1/records/{record_id}/verification", headers=read).json()
     assert latest["indication"] == INDETERMINATE
     assert len(latest["validations"]) == 2
-    found = client.get(f"/api/v1/subjects/{subject}/records", headers=read).json()
+    # No longer reusable, at once: gone from the reuse lookup, listed with its blocker.
+    assert client.get(f"/api/v1/subjects/{subject}/records", headers=read).json()["total"] == 0
+    found = client.get(
+        f"/api/v1/subjects/{subject}/records", headers=read, params={"include_invalid": "true"}
+    ).json()
     assert found["items"][0]["signature"]["indication"] == INDETERMINATE
+    assert found["items"][0]["reuse_blockers"] == ["signature_indeterminate"]
     searched = client.get("/api/v1/search", headers=read, params={"subject_id": subject}).json()
     assert searched["items"][0]["record"]["signature"]["indication"] == INDETERMINATE
 
@@ -124,6 +129,8 @@ def test_revalidation_after_the_trust_root_is_removed_is_indeterminate(
     assert result.returncode == 0, result.stderr
     assert lines(result.stdout)[0]["indication"] == PASSED
     assert len(services.backends.packages.latest_manifest(record_id).validations) == 3
+    (item,) = client.get(f"/api/v1/subjects/{subject}/records", headers=read).json()["items"]
+    assert (item["record_id"], item["reusable"], item["reuse_blockers"]) == (record_id, True, [])
 
 
 def test_revalidate_reports_each_record_and_the_worst_exit_code(
