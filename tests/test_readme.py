@@ -112,7 +112,10 @@ def test_the_readme_examples_work_as_printed_against_the_demo(tmp_path: Path) ->
         else:
             pytest.fail("the demo did not come up")
 
-        examples = sh_blocks("The two commands")[1] + sh_blocks("The API")[0]
+        # The README's commands run from the repository folder, where `.venv/bin/kho` is.
+        (tmp_path / ".venv" / "bin").mkdir(parents=True)
+        (tmp_path / ".venv" / "bin" / "kho").symlink_to(KHO)
+        examples = sh_blocks("The two commands")[1] + "".join(sh_blocks("The API"))
         assert "http://127.0.0.1:8000" in examples
         script = (
             "set -euo pipefail\n"
@@ -129,12 +132,17 @@ def test_the_readme_examples_work_as_printed_against_the_demo(tmp_path: Path) ->
         )
         assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
         answers = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
-        first, deposit, of_type, in_the_past, found, report, log, revoked = answers
+        first, cli_lookup, deposit, of_type, in_the_past, found, report, log, revoked = answers
         today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
         # What the examples promise: the lookup finds results, the deposit is new, the
         # encoded result type selects the current marriage-status certificate and the past
         # day the one that has expired since, the search finds Đức, the report passes.
         assert first["total"] >= 1
+        # the CLI lookup with include_invalid also shows the forged result, with its blocker
+        forged = [i for i in cli_lookup["items"] if i["signature"]["signer"] == "UBND xã Giả Mạo"]
+        assert forged and not forged[0]["reusable"]
+        assert "signature_indeterminate" in forged[0]["reuse_blockers"]
+        assert all(i["reusable"] for i in first["items"])
         assert (
             deposit["outcome"] == "created" and deposit["signature"]["indication"] == "TOTAL-PASSED"
         )
