@@ -41,10 +41,16 @@ def reindex(state: CliContext, quiet: bool) -> int:
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @pass_context
 def fixity(state: CliContext, quiet: bool) -> int:
-    """Re-hash every stored original and report mismatches (kiểm tra toàn vẹn).
+    """Re-hash every file of every package and report mismatches (kiểm tra toàn vẹn).
 
-    Prints a JSON report; exits 1 if any original changed or is missing.
+    Originals, manifests, extracted text, validation reports and claims are compared with
+    the hashes the audit trail recorded when each was written. Prints a JSON report; exits 1
+    if any file changed, went missing or was never audited. Records deposited before hashes
+    were audited are listed as `unaudited` (only their originals are checked). Run
+    `kho audit verify` too: it vouches for the trail these hashes come from.
     """
+    from kho.services.fixity import describe
+
     progress = Progress("fixity", quiet=quiet)
     report = state.services.fixity.run(state.access(), progress)
     progress.finish()
@@ -53,14 +59,17 @@ def fixity(state: CliContext, quiet: bool) -> int:
             {
                 "ok": report.ok,
                 "checked": report.checked,
+                "files": report.files,
                 "bytes": report.bytes,
                 "mismatches": report.mismatches,
+                "unaudited": len(report.unaudited),
+                "unaudited_records": report.unaudited[:1000],
             },
             ensure_ascii=False,
         )
     )
-    for m in report.mismatches:
-        click.echo(f"kho: record {m['record_id']}: {m['problem']}", err=True)
+    for line in describe(report):
+        click.echo(line, err=True)
     return 0 if report.ok else 1
 
 

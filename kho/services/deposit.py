@@ -146,9 +146,15 @@ class DepositService:
 
         record_id = str(ULID())
         retention = self.b.schedule.decide(meta.result_type, meta.issued_on)
-        self.b.packages.put_original(sha256, data)
-        self.b.packages.put_text(record_id, extraction.page_texts)
-        report_key = self.b.packages.put_validation(record_id, self.verify.document(report, data))
+        files = dict(  # each written file's hash goes into the audit event (kho fixity)
+            [
+                self.b.packages.put_original(sha256, data),
+                self.b.packages.put_text(record_id, extraction.page_texts),
+                report_file := self.b.packages.put_validation(
+                    record_id, self.verify.document(report, data)
+                ),
+            ]
+        )
         summary = summary_of(report)
         manifest = Manifest.first(
             record_id=record_id,
@@ -173,7 +179,7 @@ class DepositService:
                 validated_at=now,
                 indication=summary.indication,
                 subindication=summary.subindication,
-                report_key=report_key,
+                report_key=report_file.key,
             ),
             retention=Retention(
                 rule=retention.rule,
@@ -184,13 +190,13 @@ class DepositService:
             deposited_by=access.actor,
             warnings=meta.warnings(),
         )
-        self.b.packages.write_manifest(manifest)
+        files.update([self.b.packages.write_manifest(manifest)])
         self.b.packages.add_outbox(record_id, now)
         generation = 1
         if current is not None:
             generation = self.b.packages.claim_generation(meta.issuer_code, meta.result_code) + 1
         try:
-            self.b.packages.write_claim(
+            claim = self.b.packages.write_claim(
                 Claim(meta.issuer_code, meta.result_code, record_id, sha256),
                 generation=generation,
             )
@@ -213,7 +219,11 @@ class DepositService:
             outcome="created",
             record_ids=[record_id],
             subject_ids=subject_ids,
-            detail={"result_code": meta.result_code, "sha256": sha256},
+            detail={
+                "result_code": meta.result_code,
+                "sha256": sha256,
+                "files": {**files, claim.key: claim.sha256},
+            },
         )
         if superseded is not None:
             self.lifecycle.mark_superseded(superseded, by=record_id, access=access)
