@@ -302,6 +302,8 @@ class ChainReport:
     last_hash: str = GENESIS
     segments: int = 0
     batches: int = 0
+    # What the latest signed checkpoint says of this trail (archive/audit_checkpoint.py).
+    checkpoint: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

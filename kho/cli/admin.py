@@ -84,7 +84,9 @@ def audit_verify(state: CliContext) -> int:
     """Check the hash chain; exit 1 naming the first bad event if it is broken.
 
     Reads every sealed segment and loose batch: each event's canonical form, hash, number
-    and link to the one before, and each segment's chain proof.
+    and link to the one before, and each segment's chain proof; then compares the trail
+    with the latest signed checkpoint in the audit anchor, which catches a trail rewritten
+    with recomputed hashes or shortened together with the event index.
     """
     report = state.services.audit.verify()
     click.echo(json.dumps(report.to_json(), ensure_ascii=False))
@@ -134,6 +136,19 @@ def audit_export(state: CliContext, since: str, until: str, output: Path | None)
     finally:
         if output:
             out.close()
+    return 0
+
+
+@audit.command("checkpoint")
+@pass_context
+def audit_checkpoint(state: CliContext) -> int:
+    """Sign the trail's head now and keep it in the audit anchor (the server does this
+    after each seal and periodically); prints the checkpoint as JSON."""
+    checkpoint = state.services.audit.checkpoints.write()
+    if checkpoint is None:
+        click.echo("kho: nothing new to anchor since the last checkpoint", err=True)
+        return 0
+    click.echo(json.dumps(checkpoint.to_json(), ensure_ascii=False))
     return 0
 
 
