@@ -94,13 +94,23 @@ def build_anchor(settings: Settings) -> CheckpointAnchor:
 
 
 def build_extractor(settings: Settings) -> Extractor:
+    """Extraction bounded in bytes, memory and time in worker processes (the embedded
+    extraction itself, or a check before Tika's)."""
+    from kho.indexer.extractors.sandbox import ExtractionLimits, SandboxedExtractor
+
+    limits = ExtractionLimits(
+        max_bytes=settings.max_extract_bytes,
+        inflate_ratio=settings.max_inflate_ratio,
+        memory_bytes=settings.extract_memory_mb * 1024 * 1024,
+        timeout_s=settings.extraction_timeout_s,
+        max_pages=settings.max_pages,
+    )
+    inner: Extractor | None = None
     if settings.extractor is ExtractorBackend.tika:
         from kho.indexer.extractors.tika import TikaExtractor
 
-        return TikaExtractor.from_settings(settings)
-    from kho.indexer.extractors.embedded import EmbeddedExtractor
-
-    return EmbeddedExtractor(max_pages=settings.max_pages, timeout_s=settings.extraction_timeout_s)
+        inner = TikaExtractor.from_settings(settings)
+    return SandboxedExtractor(limits, workers=settings.extract_workers, inner=inner)
 
 
 def _agencies(path: Path | None) -> frozenset[str] | None:

@@ -1,9 +1,10 @@
 """Depositing a signed result: a short pipeline of named steps.
 
-read (bounded) → check metadata → hash → idempotency → sniff type → extract text →
-validate signatures → store original, text, report → write manifest → outbox → claim
-(the record is now durable and visible) → audit → index. Each step is a call into the
-module that owns it; nothing here knows HTTP or the CLI.
+read (bounded) → check metadata → hash → idempotency → sniff type → validate signatures
+(an unsigned file is refused before any extraction work) → extract text → store original,
+text, report → write manifest → outbox → claim (the record is now durable and visible) →
+audit → index. Each step is a call into the module that owns it; nothing here knows HTTP
+or the CLI.
 """
 
 from __future__ import annotations
@@ -136,13 +137,15 @@ class DepositService:
         media_type = sniff_media_type(data[:1024])
         if media_type is None:
             raise UnsupportedMediaType("the file is not a PDF (judged by its content)")
-        extraction = self.b.extractor.extract(data, media_type=media_type)
         now = self.b.now()
         report = self.verify.validate(data)
         if not report.signed:
             raise UnsignedDocument(
                 "the PDF carries no digital signature; Kho archives signed results only"
             )
+        # Only a signed file is worth extracting; extraction is bounded in a worker process
+        # (indexer/extractors/sandbox.py), so a decompression bomb is refused, not served.
+        extraction = self.b.extractor.extract(data, media_type=media_type)
 
         record_id = str(ULID())
         retention = self.b.schedule.decide(meta.result_type, meta.issued_on)
