@@ -48,8 +48,9 @@ def test_lookups_stay_quick_while_bombs_are_processed(
         KHO_EXTRACTION_TIMEOUT_S="3",
         KHO_RATE_LIMIT_PER_MINUTE="0",
     )
+    scopes = "records:read,records:write"
     made = subprocess.run(
-        [KHO, "keys", "create", "--agency", "000.00.15.H62", "--scopes", "records:read,records:write"],
+        [KHO, "keys", "create", "--agency", "000.00.15.H62", "--scopes", scopes],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
