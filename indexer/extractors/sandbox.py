@@ -97,7 +97,7 @@ def _budgeted_decoding(budget: int) -> Callable[[], bool]:
             )
         }
         try:
-            with pypdf.apply_configuration(**caps):
+            with pypdf.apply_configuration(None, **caps):
                 data: bytes = original(stream)
         except LimitReachedError:
             over = True
@@ -219,7 +219,7 @@ def shutdown_pool() -> None:
     global _pool
     with _pool_lock:
         if _pool is not None:
-            _pool.close()
+            _pool.close()  # type: ignore[no-untyped-call]
             _pool.join(timeout=5)
             _pool = None
             # The pool's semaphores are released when collected; collect now, while the
