@@ -38,6 +38,19 @@ def _run(state: CliContext, host: str, port: int) -> None:
     )
 
 
+def _check_secrets(state: CliContext) -> None:
+    """Stop now (exit 78) on a missing or unsafe secret, not at the first request; a store
+    that is down is no reason not to start (the secret is resolved once it is back)."""
+    import contextlib
+
+    from kho.errors import KhoError
+
+    services = state.services
+    services.audit.checkpoints.key()
+    with contextlib.suppress(KhoError):
+        services.keys.secret.get()
+
+
 def _check_port(port: int) -> None:
     if not 1 <= port <= 65535:
         raise click.BadParameter(f"{port} is not a TCP port", param_hint="--port")
@@ -59,6 +72,7 @@ def serve(state: CliContext, host: str, port: int) -> int:
     ]
     for line in down:
         click.echo(f"kho: warning: {line}", err=True)
+    _check_secrets(state)
     click.echo(f"Kho đang chạy tại / serving at http://{host}:{port}/", err=True)
     _run(state, host, port)
     return 0
