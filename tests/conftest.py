@@ -21,9 +21,12 @@ from kho.services import Services
 from kho.settings import Settings, load_settings
 from kho.wiring import build_services
 
-# Tests see only the settings they set themselves.
+# Tests see only the settings they set themselves; the service script's folder and ports
+# stay, so an integration test that restarts an engine restarts it where it was.
+_KEEP = ("KHO_TEST_BACKENDS", "KHO_SERVICES_DIR", "KHO_ES_PORT", "KHO_ES_TRANSPORT_PORT",
+         "KHO_MINIO_PORT", "KHO_MINIO_CONSOLE_PORT", "KHO_TIKA_PORT")  # fmt: skip
 for _name in list(os.environ):
-    if _name.startswith("KHO_") and _name not in ("KHO_TEST_BACKENDS", "KHO_SERVICES_DIR"):
+    if _name.startswith("KHO_") and _name not in _KEEP:
         del os.environ[_name]
 
 ALL_SCOPES = (
