@@ -24,6 +24,7 @@ import atexit
 import gc
 import io
 import multiprocessing
+import os
 import resource
 import threading
 from collections.abc import Callable, Iterator
@@ -210,9 +211,29 @@ def _shared_pool(workers: int) -> ProcessPool:
             # `kho` folder in the working directory would shadow the installed package.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["pypdf"])
+            _start_quiet_forkserver()
             _pool = ProcessPool(max_workers=workers, context=context)
             atexit.register(shutdown_pool)
         return _pool
+
+
+def _start_quiet_forkserver() -> None:
+    """Start the fork server with its stderr on /dev/null. A worker it forks that fails
+    before it runs any of our code (the parent exiting while the worker still starts)
+    prints a traceback through the fork server's stderr, which is the command's own: on
+    `kho ingest` that is noise after a clean run. Workers report every failure of ours as
+    a result (a pickled exception), so their stderr carries nothing the user needs."""
+    from multiprocessing import forkserver
+
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        forkserver.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def shutdown_pool() -> None:
