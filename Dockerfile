@@ -6,12 +6,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    KHO_DATA_DIR=/var/lib/kho
+    KHO_DATA_DIR=/var/lib/kho \
+    KHO_SECRETS_DIR=/var/lib/kho-secrets
 
 WORKDIR /src
 COPY . /src
 RUN pip install . \
- && useradd --system --home-dir /var/lib/kho --create-home --shell /usr/sbin/nologin kho
+ && useradd --system --home-dir /var/lib/kho --create-home --shell /usr/sbin/nologin kho \
+ && install -d -o kho -g kho -m 0700 /var/lib/kho-secrets
 
 USER kho
 WORKDIR /var/lib/kho

@@ -302,6 +302,8 @@ class ChainReport:
     last_hash: str = GENESIS
     segments: int = 0
     batches: int = 0
+    # What the latest signed checkpoint says of this trail (archive/audit_checkpoint.py).
+    checkpoint: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -750,20 +752,25 @@ class AuditTrail:
             if first is not None and first > sealed_through:
                 yield key
 
-    def events(self, start_seq: int = 1) -> Iterator[AuditEvent]:
-        """Every event from `start_seq` on, in order (unchecked: `verify` checks)."""
+    def lines(self, start_seq: int = 1) -> Iterator[bytes]:
+        """The stored lines from the object holding `start_seq` on, unparsed and unchecked
+        (proof lines too): a reader after a few events filters them before paying for JSON."""
         for key in self._objects(start_seq):
             try:
                 data = self.store.get(key)
             except ObjectNotFound:
                 continue  # a batch sealed meanwhile; its segment was listed before it
-            for line in _lines(data):
-                parsed = json.loads(line)
-                if "proof" in parsed:
-                    continue
-                event = AuditEvent.from_json(parsed)
-                if event.seq >= start_seq:
-                    yield event
+            yield from _lines(data)
+
+    def events(self, start_seq: int = 1) -> Iterator[AuditEvent]:
+        """Every event from `start_seq` on, in order (unchecked: `verify` checks)."""
+        for line in self.lines(start_seq):
+            parsed = json.loads(line)
+            if "proof" in parsed:
+                continue
+            event = AuditEvent.from_json(parsed)
+            if event.seq >= start_seq:
+                yield event
 
     def segment_proofs(self) -> Iterator[tuple[str, ChainProof]]:
         for key in self.store.list(SEGMENTS):

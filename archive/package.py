@@ -20,6 +20,10 @@ the claim last: a crash before the claim leaves only unreferenced objects, invis
 every reader and to `kho reindex`, which walks the claims. A content claim names a result
 code, not a record, so it is honoured only while a claim of that code holds those bytes
 (kho/services/content_claims.py).
+
+Every write returns a `Written` (key and SHA-256 of the bytes stored), which the services
+put into the audit event of the change, so `kho fixity` can tell a package file rewritten
+afterwards from the one that was audited.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from ulid import ULID
 
@@ -38,7 +42,7 @@ from kho.archive.errors import ObjectExists, ObjectNotFound
 from kho.archive.manifest import Manifest
 from kho.archive.store import ObjectStore
 
-__all__ = ["Claim", "ContentClaim", "Packages", "claim_hash"]
+__all__ = ["Claim", "ContentClaim", "Packages", "Written", "claim_hash"]
 
 
 def claim_hash(issuer_code: str, result_code: str) -> str:
@@ -84,6 +88,15 @@ class ContentClaim:
             generation=generation,
             released=bool(raw.get("released", False)),
         )
+class Written(NamedTuple):
+    """An object as it was written: its key and the SHA-256 (hex) of its bytes."""
+
+    key: str
+    sha256: str
+
+    @classmethod
+    def of(cls, key: str, data: bytes) -> Written:
+        return cls(key, hashlib.sha256(data).hexdigest())
 
 
 def _json(data: Any) -> bytes:
@@ -102,10 +115,11 @@ class Packages:
     def original_key(sha256: str) -> str:
         return f"originals/{sha256[:2]}/{sha256}"
 
-    def put_original(self, sha256: str, data: bytes | BinaryIO) -> None:
+    def put_original(self, sha256: str, data: bytes | BinaryIO) -> Written:
         # Content-addressed: if the name exists, it holds these same bytes.
         with contextlib.suppress(ObjectExists):
             self.store.put(self.original_key(sha256), data, create_only=True)
+        return Written(self.original_key(sha256), sha256)
 
     def stream_original(
         self, sha256: str, *, start: int = 0, length: int | None = None
@@ -118,11 +132,13 @@ class Packages:
     def _manifest_prefix(record_id: str) -> str:
         return f"records/{record_id}/manifest/"
 
-    def write_manifest(self, manifest: Manifest) -> None:
+    def write_manifest(self, manifest: Manifest) -> Written:
         """Write a new manifest version; ObjectExists if that version was written meanwhile
         (the caller re-reads the latest and tries again)."""
         key = f"{self._manifest_prefix(manifest.record_id)}v{manifest.version:06d}.json"
-        self.store.put(key, manifest.to_bytes(), create_only=True)
+        data = manifest.to_bytes()
+        self.store.put(key, data, create_only=True)
+        return Written.of(key, data)
 
     def manifest_versions(self, record_id: str) -> list[str]:
         return sorted(self.store.list(self._manifest_prefix(record_id)))
@@ -138,18 +154,20 @@ class Packages:
 
     # -- text and validation reports -------------------------------------------------------
 
-    def put_text(self, record_id: str, page_texts: tuple[str, ...]) -> None:
-        self.store.put(f"records/{record_id}/text.json", _json({"pages": list(page_texts)}))
+    def put_text(self, record_id: str, page_texts: tuple[str, ...]) -> Written:
+        key, data = f"records/{record_id}/text.json", _json({"pages": list(page_texts)})
+        self.store.put(key, data)
+        return Written.of(key, data)
 
     def get_text(self, record_id: str) -> tuple[str, ...]:
         data = json.loads(self.store.get(f"records/{record_id}/text.json"))
         return tuple(str(p) for p in data.get("pages", []))
 
-    def put_validation(self, record_id: str, report: dict[str, Any]) -> str:
+    def put_validation(self, record_id: str, report: dict[str, Any]) -> Written:
         """Keep a validation report (with its evidence); every one is kept, named by time."""
-        key = f"records/{record_id}/validations/{ULID()}.json"
-        self.store.put(key, _json(report), create_only=True)
-        return key
+        key, data = f"records/{record_id}/validations/{ULID()}.json", _json(report)
+        self.store.put(key, data, create_only=True)
+        return Written.of(key, data)
 
     def get_json(self, key: str) -> Any:
         return json.loads(self.store.get(key))
@@ -171,15 +189,26 @@ class Packages:
                 continue
         return None
 
-    def write_claim(self, claim: Claim, *, generation: int = 1) -> None:
+    def write_claim(self, claim: Claim, *, generation: int = 1) -> Written:
         """Make the record visible (create-only): ObjectExists when another deposit took
         this generation of the result code first."""
         prefix = self._claim_prefix(claim.issuer_code, claim.result_code)
-        self.store.put(f"{prefix}{generation:04d}.json", claim.to_bytes(), create_only=True)
+        key, data = f"{prefix}{generation:04d}.json", claim.to_bytes()
+        self.store.put(key, data, create_only=True)
+        return Written.of(key, data)
 
     def claim_generation(self, issuer_code: str, result_code: str) -> int:
         """How many records have been deposited under this result code."""
         return sum(1 for _ in self.store.list(self._claim_prefix(issuer_code, result_code)))
+
+    def claim_objects(self) -> Iterator[tuple[str, bytes, Claim]]:
+        """Every claim with its key and stored bytes (for fixity)."""
+        for key in self.store.list("claims/"):
+            try:
+                data = self.store.get(key)
+            except ObjectNotFound:
+                continue
+            yield key, data, Claim(**json.loads(data))
 
     def claims(self) -> Iterator[Claim]:
         for key in self.store.list("claims/"):

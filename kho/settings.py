@@ -7,11 +7,11 @@ import re
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kho.archive.reuse import SignaturePolicy
@@ -57,6 +57,7 @@ def _split_paths(value: object) -> object:
 
 
 PathList = Annotated[list[Path], NoDecode]
+CheckpointLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
 
 
 class Settings(BaseSettings):
@@ -120,16 +121,45 @@ class Settings(BaseSettings):
     # (V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX); else this regular expression (full match),
     # always within 1-64 letters, digits, '.' and '-'.
     dossier_code_pattern: str | None = None
-    # The HMAC key API keys are hashed with; generated and kept in the object store if unset.
+    # The HMAC key API keys and download links are keyed with; if unset, a random one is
+    # kept in `secrets_dir` (never in the object store: kho/services/secrets.py).
     api_key_secret: SecretStr | None = None
-    # Signed download links (POST /records/{id}/content-links): the longest validity allowed.
+    # Where what must stay out of the store lives (mode 0700, files 0600): the HMAC key, the
+    # audit checkpoint signing key, the local audit anchor. Default: beside the data folder,
+    # `<KHO_DATA_DIR>-secrets`; never inside it.
+    secrets_dir: Path | None = None
+    # Signed download links (POST /records/{id}/content-links): the longest validity allowed,
+    # checked when a link is made and again when it is followed.
     content_link_max_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # A link serves downloads for this many seconds after its first use, then no more (room
+    # for a viewer's range requests and a retry, not for a link found later in a log).
+    content_link_use_window_s: int = Field(default=120, ge=1, le=24 * 3600)
 
     # The audit trail: loose batches are sealed into a segment every this many events, or
     # once the oldest loose event is this old; segments are write-once for this many years.
     audit_segment_events: int = Field(default=10_000, ge=10, le=1_000_000)
     audit_seal_after_s: float = Field(default=3600.0, gt=0)
     audit_retain_years: int = Field(default=10, ge=1, le=100)
+    # Audit checkpoints (archive/audit_checkpoint.py): the head of the chain signed with a key
+    # kept out of the store, written at every seal, every this many events and at least this
+    # often while events arrive; the latest kept where the store's writer cannot rewrite it.
+    audit_checkpoint_events: int = Field(default=1000, ge=1, le=1_000_000)
+    audit_checkpoint_after_s: float = Field(default=300.0, gt=0)
+    # Ed25519 private key (PEM, mode 0600) that signs checkpoints; made on first use.
+    # Default: `<secrets_dir>/audit-checkpoint.key`. Every server of one archive needs the same.
+    audit_checkpoint_key: Path | None = None
+    # On MinIO, checkpoints are create-only objects under this object-lock mode.
+    audit_checkpoint_lock_mode: CheckpointLockMode = Field(default="COMPLIANCE")
+    # An RFC 3161 time-stamping authority; when set, every checkpoint carries its token.
+    tsa_url: str = ""
+
+    # Text extraction on the embedded default runs in worker processes with these bounds:
+    # decompressed bytes per file (and at most `max_inflate_ratio` times the file's size,
+    # never less than 4 MB), the worker's address space, and how many workers.
+    max_extract_mb: int = Field(default=64, ge=1, le=4096)
+    max_inflate_ratio: int = Field(default=100, ge=1, le=100_000)
+    extract_memory_mb: int = Field(default=1024, ge=128, le=65536)
+    extract_workers: int = Field(default=2, ge=1, le=64)
 
     # Log lines as text (the default) or one JSON object per line; both carry the request id.
     log_format: LogFormat = LogFormat.text
@@ -186,6 +216,35 @@ class Settings(BaseSettings):
             raise ValueError("must be lower-case letters, digits, '-' or '_'")
         return value
 
+    @model_validator(mode="after")
+    def _secrets_outside_the_data(self) -> Settings:
+        data = self.data_dir.resolve()
+        for name, path in (
+            ("secrets_dir", self.secrets_folder),
+            ("audit_checkpoint_key", self.checkpoint_key_path),
+        ):
+            if path.resolve().is_relative_to(data):
+                raise ValueError(
+                    f"KHO_{name.upper()} ({path}) is inside KHO_DATA_DIR ({data}): keep secrets "
+                    "and the audit anchor out of the store"
+                )
+        return self
+
+    @property
+    def secrets_folder(self) -> Path:
+        if self.secrets_dir is not None:
+            return self.secrets_dir
+        data = self.data_dir.resolve()
+        return data.with_name(f"{data.name}-secrets")
+
+    @property
+    def checkpoint_key_path(self) -> Path:
+        return self.audit_checkpoint_key or self.secrets_folder / "audit-checkpoint.key"
+
+    @property
+    def max_extract_bytes(self) -> int:
+        return self.max_extract_mb * 1024 * 1024
+
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -202,6 +261,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
+            if not err["loc"]:  # a check across settings names them in its message
+                problems.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
             name = "KHO_" + "_".join(str(p) for p in err["loc"][:1]).upper()
             problems.append(f"{name}: {err['msg']}")
         raise SettingsError("invalid setting: " + "; ".join(problems)) from None

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from kho.archive.audit import AuditTrail
+from kho.archive.audit_checkpoint import CheckpointAnchor, LocalFileAnchor
 from kho.archive.package import Packages
 from kho.archive.store import ObjectStore
 from kho.indexer.events import AuditIndex
@@ -17,7 +18,7 @@ from kho.indexer.extract import Extractor
 from kho.indexer.index import SearchIndex
 from kho.retention.schedule import RetentionSchedule
 from kho.services import Services
-from kho.services.base import Backends
+from kho.services.base import Backends, utc_now
 from kho.settings import (
     ExtractorBackend,
     SearchBackend,
@@ -27,6 +28,7 @@ from kho.settings import (
 )
 
 __all__ = [
+    "build_anchor",
     "build_audit_index",
     "build_audit_trail",
     "build_extractor",
@@ -75,14 +77,40 @@ def build_audit_trail(settings: Settings, store: ObjectStore) -> AuditTrail:
     )
 
 
+def build_anchor(settings: Settings) -> CheckpointAnchor:
+    """Where the latest audit checkpoint is kept, out of the store writer's reach: on MinIO
+    a create-only object under COMPLIANCE object lock, else a file in KHO_SECRETS_DIR."""
+    retain_for = timedelta(days=round(365.25 * settings.audit_retain_years))
+    if settings.storage is StorageBackend.minio:
+        from kho.archive.stores.minio import MinioObjectStore
+        from kho.archive.stores.minio_anchor import MinioCheckpointAnchor
+
+        locked = MinioObjectStore.from_settings(settings)
+        locked.lock_mode = settings.audit_checkpoint_lock_mode
+        return MinioCheckpointAnchor(locked, retain_until=lambda: utc_now() + retain_for)
+    from kho.services.checkpoints import local_anchor_file
+
+    return LocalFileAnchor(settings.secrets_folder / local_anchor_file(settings))
+
+
 def build_extractor(settings: Settings) -> Extractor:
+    """Extraction bounded in bytes, memory and time in worker processes (the embedded
+    extraction itself, or a check before Tika's)."""
+    from kho.indexer.extractors.sandbox import ExtractionLimits, SandboxedExtractor
+
+    limits = ExtractionLimits(
+        max_bytes=settings.max_extract_bytes,
+        inflate_ratio=settings.max_inflate_ratio,
+        memory_bytes=settings.extract_memory_mb * 1024 * 1024,
+        timeout_s=settings.extraction_timeout_s,
+        max_pages=settings.max_pages,
+    )
+    inner: Extractor | None = None
     if settings.extractor is ExtractorBackend.tika:
         from kho.indexer.extractors.tika import TikaExtractor
 
-        return TikaExtractor.from_settings(settings)
-    from kho.indexer.extractors.embedded import EmbeddedExtractor
-
-    return EmbeddedExtractor(max_pages=settings.max_pages, timeout_s=settings.extraction_timeout_s)
+        inner = TikaExtractor.from_settings(settings)
+    return SandboxedExtractor(limits, workers=settings.extract_workers, inner=inner)
 
 
 def _agencies(path: Path | None) -> frozenset[str] | None:
@@ -108,5 +136,6 @@ def build_services(settings: Settings) -> Services:
         trail=build_audit_trail(settings, store),
         schedule=RetentionSchedule.load(settings.retention_schedule),
         audit_index=build_audit_index(settings),
+        anchor=build_anchor(settings),
     )
     return Services(backends, agencies=_agencies(settings.agency_registry))

@@ -292,7 +292,9 @@ def get_content(
     summary="A short-lived download link (đường dẫn tải có thời hạn)",
     description="A URL that serves the record's signed bytes without an API key for a few "
     "minutes, e.g. for a browser. Downloads through it are audited with this request's "
-    "X-Dossier-Code; revoking the key stops its links.",
+    "X-Dossier-Code; revoking the key stops its links. A link works only within "
+    "`KHO_CONTENT_LINK_USE_WINDOW_S` seconds of its first use, and its downloads count "
+    "against the key's rate limit.",
     responses=problems(400, 404, 422),
 )
 def create_content_link(
@@ -320,7 +322,15 @@ def create_content_link(
     response_class=StreamingResponse,
     responses={
         **_CONTENT_RESPONSES,
-        **problems(401, 404, 416, s401="Malformed, forged or expired link, or its key revoked"),
+        **problems(
+            401,
+            404,
+            416,
+            429,
+            s401="Malformed, forged or expired link, one claiming a validity over the limit, "
+            "one past its window after first use, or its key revoked",
+            s429="The key that made the link is over its rate limit",
+        ),
     },
 )
 def follow_content_link(

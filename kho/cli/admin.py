@@ -59,10 +59,16 @@ def reindex(state: CliContext, quiet: bool) -> int:
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @pass_context
 def fixity(state: CliContext, quiet: bool) -> int:
-    """Re-hash every stored original and report mismatches (kiểm tra toàn vẹn).
+    """Re-hash every file of every package and report mismatches (kiểm tra toàn vẹn).
 
-    Prints a JSON report; exits 1 if any original changed or is missing.
+    Originals, manifests, extracted text, validation reports and claims are compared with
+    the hashes the audit trail recorded when each was written. Prints a JSON report; exits 1
+    if any file changed, went missing or was never audited. Records deposited before hashes
+    were audited are listed as `unaudited` (only their originals are checked). Run
+    `kho audit verify` too: it vouches for the trail these hashes come from.
     """
+    from kho.services.fixity import describe
+
     progress = Progress("fixity", quiet=quiet)
     report = state.services.fixity.run(state.access(), progress)
     progress.finish()
@@ -71,14 +77,17 @@ def fixity(state: CliContext, quiet: bool) -> int:
             {
                 "ok": report.ok,
                 "checked": report.checked,
+                "files": report.files,
                 "bytes": report.bytes,
                 "mismatches": report.mismatches,
+                "unaudited": len(report.unaudited),
+                "unaudited_records": report.unaudited[:1000],
             },
             ensure_ascii=False,
         )
     )
-    for m in report.mismatches:
-        click.echo(f"kho: record {m['record_id']}: {m['problem']}", err=True)
+    for line in describe(report):
+        click.echo(line, err=True)
     return 0 if report.ok else 1
 
 
@@ -93,7 +102,9 @@ def audit_verify(state: CliContext) -> int:
     """Check the hash chain; exit 1 naming the first bad event if it is broken.
 
     Reads every sealed segment and loose batch: each event's canonical form, hash, number
-    and link to the one before, and each segment's chain proof.
+    and link to the one before, and each segment's chain proof; then compares the trail
+    with the latest signed checkpoint in the audit anchor, which catches a trail rewritten
+    with recomputed hashes or shortened together with the event index.
     """
     report = state.services.audit.verify()
     click.echo(json.dumps(report.to_json(), ensure_ascii=False))
@@ -143,6 +154,19 @@ def audit_export(state: CliContext, since: str, until: str, output: Path | None)
     finally:
         if output:
             out.close()
+    return 0
+
+
+@audit.command("checkpoint")
+@pass_context
+def audit_checkpoint(state: CliContext) -> int:
+    """Sign the trail's head now and keep it in the audit anchor (the server does this
+    after each seal and periodically); prints the checkpoint as JSON."""
+    checkpoint = state.services.audit.checkpoints.write()
+    if checkpoint is None:
+        click.echo("kho: nothing new to anchor since the last checkpoint", err=True)
+        return 0
+    click.echo(json.dumps(checkpoint.to_json(), ensure_ascii=False))
     return 0
 
 

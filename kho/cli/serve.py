@@ -90,6 +90,17 @@ _HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Add
 _PORT = click.option(
     "--port", default=DEFAULT_PORT, show_default=True, type=int, help="TCP port to listen on."
 )
+def _check_secrets(state: CliContext) -> None:
+    """Stop now (exit 78) on a missing or unsafe secret, not at the first request; a store
+    that is down is no reason not to start (the secret is resolved once it is back)."""
+    import contextlib
+
+    from kho.errors import KhoError
+
+    services = state.services
+    services.audit.checkpoints.key()
+    with contextlib.suppress(KhoError):
+        services.keys.secret.get()
 
 
 @click.command()
@@ -108,6 +119,7 @@ def serve(state: CliContext, host: str, port: int) -> int:
     ]
     for line in down:
         click.echo(f"kho: warning: {line}", err=True)
+    _check_secrets(state)
     click.echo(f"Kho đang chạy tại / serving at http://{host}:{port}/", err=True)
     _run(state, sock, host, port)
     return 0

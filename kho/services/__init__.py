@@ -54,9 +54,9 @@ class Services:
         self.search = SearchService(backends, self.audit)
         self.fixity = FixityService(backends, self.audit)
         self.keys = KeyService(backends, self.audit)
-        self.links = ContentLinkService(backends, self.audit, self.keys, self.records)
         self.limiter = RateLimiter(backends.settings.rate_limit_per_minute)
         self.refusals = RefusalGuard(self.audit, per_minute=backends.settings.refusals_per_minute)
+        self.links = ContentLinkService(backends, self.audit, self.keys, self.records, self.limiter)
         self.health = HealthService(backends)
 
     def close(self) -> None:

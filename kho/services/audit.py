@@ -22,6 +22,7 @@ from kho.indexer.errors import IndexUnavailable
 from kho.indexer.events import AuditQuery
 from kho.metrics import AUDIT_APPENDS, AUDIT_BATCHES, AUDIT_INDEX_FAILURES
 from kho.services.base import Access, Backends
+from kho.services.checkpoints import CheckpointService
 from kho.services.errors import InvalidQuery, MissingPurpose
 from kho.services.paging import Page, check_paging
 
@@ -58,6 +59,7 @@ class AuditService:
         self._flushing = 0
         self._thread: threading.Thread | None = None
         backends.trail.add_listener(self._durable)
+        self.checkpoints = CheckpointService(backends)
 
     # -- appending ---------------------------------------------------------------------
 
@@ -178,6 +180,8 @@ class AuditService:
         """The periodic chores: seal what is due, sweep leftovers, catch the index up."""
         sealed = self.b.trail.seal_all()
         swept = self.b.trail.sweep() if sealed else 0
+        if sealed:
+            self.checkpoints.write()
         try:
             indexed = self.catch_up()
         except IndexUnavailable as exc:
@@ -189,10 +193,12 @@ class AuditService:
         results = self.b.trail.seal_all(force=force)
         if results:
             self.b.trail.sweep()
+            self.checkpoints.write()
         return results
 
     def close(self) -> None:
         self.flush()
+        self.checkpoints.close()
         with self._cond:
             self._closed = True
             self._cond.notify_all()
@@ -270,13 +276,14 @@ class AuditService:
         return Page(items=items, total=result.total, page=page, page_size=page_size)
 
     def verify(self) -> ChainReport:
-        """Check the whole chain; the index's last event catches a removed tail."""
+        """Check the whole chain; the index's last event catches a removed tail, and the
+        latest signed checkpoint a tail removed with the index, or a rewritten chain."""
         try:
             self.flush()
             known: int | None = self.b.audit_index.last_seq()
         except IndexUnavailable:
             known = None
-        return self.b.trail.verify(known_last_seq=known)
+        return self.checkpoints.judge(self.b.trail.verify(known_last_seq=known))
 
     def export(self, since: datetime, until: datetime, access: Access) -> Iterator[dict[str, Any]]:
         """The events with since <= at < until as JSON objects, then one {"proof": ...}: the

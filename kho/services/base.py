@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from kho.archive.audit import AuditTrail
+from kho.archive.audit_checkpoint import CheckpointAnchor
 from kho.archive.manifest import Actor
 from kho.archive.package import Packages
 from kho.archive.store import ObjectStore
@@ -78,6 +79,8 @@ class Backends:
     schedule: RetentionSchedule
     audit_index: AuditIndex
     clock: Callable[[], datetime] = utc_now
+    # Where the audit trail's signed checkpoints are kept (None: not anchored).
+    anchor: CheckpointAnchor | None = None
 
     def now(self) -> datetime:
         return self.clock()
@@ -86,5 +89,6 @@ class Backends:
         return self.clock().astimezone(self.settings.zone).date()
 
     def close(self) -> None:
-        for backend in (self.index, self.audit_index, self.extractor, self.store):
-            backend.close()
+        for backend in (self.index, self.audit_index, self.extractor, self.store, self.anchor):
+            if backend is not None:
+                backend.close()

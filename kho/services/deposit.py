@@ -1,7 +1,8 @@
 """Depositing a signed result: a short pipeline of named steps.
 
 read (bounded) → check metadata and who may deposit it → hash → idempotency and content
-identity → sniff type → extract text → validate signatures → warnings → store original,
+identity → sniff type → validate signatures (an unsigned file is refused before any
+extraction work) → extract text → warnings → store original,
 text, report → write manifest → outbox → content claim → claim (the record is now durable
 and visible) → audit → index. Each step is a call into the module that owns it; nothing
 here knows HTTP or the CLI.
@@ -153,19 +154,27 @@ class DepositService:
         media_type = sniff_media_type(data[:1024])
         if media_type is None:
             raise UnsupportedMediaType("the file is not a PDF (judged by its content)")
-        extraction = self.b.extractor.extract(data, media_type=media_type)
         now = self.b.now()
         report = self.verify.validate(data)
         if not report.signed:
             raise UnsignedDocument(
                 "the PDF carries no digital signature; Kho archives signed results only"
             )
+        # Only a signed file is worth extracting; extraction is bounded in a worker process
+        # (indexer/extractors/sandbox.py), so a decompression bomb is refused, not served.
+        extraction = self.b.extractor.extract(data, media_type=media_type)
 
         record_id = str(ULID())
         retention = self.b.schedule.decide(meta.result_type, meta.issued_on)
-        self.b.packages.put_original(sha256, data)
-        self.b.packages.put_text(record_id, extraction.page_texts)
-        report_key = self.b.packages.put_validation(record_id, self.verify.document(report, data))
+        files = dict(  # each written file's hash goes into the audit event (kho fixity)
+            [
+                self.b.packages.put_original(sha256, data),
+                self.b.packages.put_text(record_id, extraction.page_texts),
+                report_file := self.b.packages.put_validation(
+                    record_id, self.verify.document(report, data)
+                ),
+            ]
+        )
         summary = summary_of(report)
         manifest = Manifest.first(
             record_id=record_id,
@@ -190,7 +199,7 @@ class DepositService:
                 validated_at=now,
                 indication=summary.indication,
                 subindication=summary.subindication,
-                report_key=report_key,
+                report_key=report_file.key,
             ),
             retention=Retention(
                 rule=retention.rule,
@@ -209,7 +218,7 @@ class DepositService:
                 ),
             ],
         )
-        self.b.packages.write_manifest(manifest)
+        files.update([self.b.packages.write_manifest(manifest)])
         self.b.packages.add_outbox(record_id, now)
         generation = 1
         if current is not None:
@@ -220,7 +229,7 @@ class DepositService:
             self.b.packages.remove_outbox(record_id)
             raise
         try:
-            self.b.packages.write_claim(
+            claim = self.b.packages.write_claim(
                 Claim(meta.issuer_code, meta.result_code, record_id, sha256),
                 generation=generation,
             )
@@ -244,7 +253,11 @@ class DepositService:
             outcome="created",
             record_ids=[record_id],
             subject_ids=subject_ids,
-            detail={"result_code": meta.result_code, "sha256": sha256},
+            detail={
+                "result_code": meta.result_code,
+                "sha256": sha256,
+                "files": {**files, claim.key: claim.sha256},
+            },
         )
         if superseded is not None:
             self.lifecycle.mark_superseded(superseded, by=record_id, access=access)

@@ -3,12 +3,12 @@
 A key reads `kho_<key id>_<secret>`. The store keeps `keys/<key id>.json` with the agency,
 scopes, limits, expiry and HMAC-SHA256(secret) under a server secret, so checking a key
 costs one small read (cached for a second or two, so a revoked key stops working without
-a restart) and one HMAC, not a password hash.
+a restart) and one HMAC, not a password hash. The server secret itself is kept out of
+the store (kho/services/secrets.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kho.archive.errors import ObjectExists, ObjectNotFound
+from kho.archive.errors import ObjectNotFound
 from kho.archive.identifiers import is_agency_code
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
 from kho.services.errors import AccessDenied, InvalidQuery, NotAuthenticated, RecordNotFound
+from kho.services.secrets import ServerSecret
 
 __all__ = ["SCOPES", "ApiKey", "KeyService"]
 
@@ -38,7 +39,6 @@ SCOPES = frozenset(
     }
 )
 
-_SECRET_KEY = "secrets/api-key-hmac.key"  # noqa: S105 - an object key, not a secret
 _PREFIX = "kho_"
 _ID_LENGTH = 16
 _CACHE_SECONDS = 2.0
@@ -117,26 +117,14 @@ class KeyService:
     def __init__(self, backends: Backends, audit: AuditService) -> None:
         self.b = backends
         self.audit = audit
-        self._hmac_key: bytes | None = None
+        self.secret = ServerSecret(backends.settings, backends.store)
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
         self._lock = threading.Lock()
 
     # -- the server secret -------------------------------------------------------------
 
     def _secret(self) -> bytes:
-        if self._hmac_key is None:
-            configured = self.b.settings.api_key_secret
-            if configured is not None:
-                self._hmac_key = configured.get_secret_value().encode()
-            else:
-                try:
-                    self._hmac_key = self.b.store.get(_SECRET_KEY)
-                except ObjectNotFound:
-                    # If another process made it first, use theirs.
-                    with contextlib.suppress(ObjectExists):
-                        self.b.store.put(_SECRET_KEY, secrets.token_bytes(32), create_only=True)
-                    self._hmac_key = self.b.store.get(_SECRET_KEY)
-        return self._hmac_key
+        return self.secret.get()
 
     def _digest(self, secret: str) -> str:
         return hmac.new(self._secret(), secret.encode(), hashlib.sha256).hexdigest()

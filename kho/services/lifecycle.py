@@ -12,6 +12,7 @@ from typing import Any
 
 from kho.archive.errors import ObjectExists, ObjectNotFound
 from kho.archive.manifest import EventType, Manifest, StatusEvent
+from kho.archive.package import Written
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
 from kho.services.errors import AccessDenied, Conflict, InvalidQuery, RecordNotFound
@@ -33,21 +34,22 @@ class LifecycleService:
         change: str,
         access: Access,
         make: Callable[[Manifest], dict[str, Any]],
-    ) -> Manifest:
-        """Write the next manifest version; re-read and retry if another writer got there."""
+    ) -> tuple[Manifest, Written]:
+        """Write the next manifest version; re-read and retry if another writer got there.
+        Returns it with its hash, for the audit event."""
         for _attempt in range(50):
             manifest = self.b.packages.latest_manifest(record_id)
             updated = manifest.next(
                 at=self.b.now(), by=access.actor, change=change, **make(manifest)
             )
             try:
-                self.b.packages.write_manifest(updated)
+                written = self.b.packages.write_manifest(updated)
             except ObjectExists:
                 continue
             self.b.packages.add_outbox(record_id, self.b.now())
             if self.indexing.index_record(record_id):
                 self.b.packages.remove_outbox(record_id)
-            return updated
+            return updated, written
         raise Conflict(f"record {record_id} is being changed by others; try again")
 
     def _own(self, record_id: str, access: Access) -> Manifest:
@@ -89,7 +91,7 @@ class LifecycleService:
         if manifest.event(EventType.revoked) is not None:
             raise Conflict(f"record {record_id} is already revoked", record_id=record_id)
         event = StatusEvent(type=EventType.revoked, at=self.b.now(), by=access.actor, reason=reason)
-        manifest = self._update(
+        manifest, written = self._update(
             record_id, "revocation", access, lambda m: self._add_event(m, event)
         )
         self.audit.record(
@@ -97,7 +99,7 @@ class LifecycleService:
             access,
             record_ids=[record_id],
             subject_ids=[s.id for s in manifest.subjects],
-            detail={"reason": reason},
+            detail={"reason": reason, "files": dict([written])},
         )
         return self.view(manifest)
 
@@ -129,7 +131,7 @@ class LifecycleService:
             reason=reason,
             superseded_by=by,
         )
-        manifest = self._update(
+        manifest, written = self._update(
             record_id, "supersession", access, lambda m: self._add_event(m, event)
         )
         self.audit.record(
@@ -137,7 +139,7 @@ class LifecycleService:
             access,
             record_ids=[record_id, by],
             subject_ids=[s.id for s in manifest.subjects],
-            detail={"superseded_by": by},
+            detail={"superseded_by": by, "files": dict([written])},
         )
         return self.view(manifest)
 

@@ -292,13 +292,13 @@ class VerifyService:
         report = self.validate(data, moment=moment)
         summary = summary_of(report)
         document = self.document(report, data)
-        report_key = self.b.packages.put_validation(record_id, document)
+        report_file = self.b.packages.put_validation(record_id, document)
         entry = ValidationEntry(
             validated_at=report.validated_at,
             moment=moment,
             indication=summary.indication,
             subindication=summary.subindication,
-            report_key=report_key,
+            report_key=report_file.key,
         )
         for _attempt in range(20):
             updated = manifest.next(
@@ -309,7 +309,7 @@ class VerifyService:
                 validations=[*(v.model_dump() for v in manifest.validations), entry.model_dump()],
             )
             try:
-                self.b.packages.write_manifest(updated)
+                manifest_file = self.b.packages.write_manifest(updated)
                 break
             except ObjectExists:
                 manifest = self._manifest(record_id)
@@ -322,6 +322,7 @@ class VerifyService:
             outcome=str(entry.indication or "unsigned"),
             record_ids=[record_id],
             subject_ids=[s.id for s in manifest.subjects],
+            detail={"files": dict([report_file, manifest_file])},
         )
         # The index shows the new indication now, or through the outbox once it is back.
         self.b.packages.add_outbox(record_id, self.b.now())

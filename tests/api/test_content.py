@@ -165,3 +165,85 @@ def test_link_validity_is_bounded(
     assert_problem(client.post(url, headers=headers, json={"minutes": 0}), 422)
     assert_problem(client.post(url, headers=headers, json={"minutes": 61}), 422)
     assert_problem(client.post(url, headers={"Authorization": headers["Authorization"]}), 400)
+
+
+def _link_path(client: TestClient, headers: dict[str, str], record_id: str) -> str:
+    made = client.post(f"/api/v1/records/{record_id}/content-links", headers=headers)
+    assert made.status_code == 201, made.text
+    return str(made.json()["url"]).split("testserver", 1)[1]
+
+
+def test_a_link_claiming_a_far_expiry_is_refused_when_followed(
+    client: TestClient,
+    headers: dict[str, str],
+    signed_pdf: Pdf,
+    metadata: Meta,
+    services: Services,
+) -> None:
+    """Even with the server secret in hand (which the store no longer gives away), a token
+    minted to expire in 2100, or one without an issue time, does not download anything."""
+    import base64
+    import json
+
+    record_id, _pdf = stored(client, headers, signed_pdf, metadata)
+    genuine = _link_path(client, headers, record_id)
+    payload = json.loads(base64.urlsafe_b64decode(genuine.rsplit("/", 1)[1].split(".")[0] + "=="))
+
+    def forged(**changes: Any) -> str:
+        body = json.dumps({**payload, **changes}, separators=(",", ":")).encode()
+        b64 = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()  # noqa: E731
+        return f"/api/v1/content-links/{b64(body)}.{b64(services.links._mac(body))}"
+
+    year_2100 = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())
+    assert client.get(forged(n="a1b2c3")).status_code == 200  # the forger's MAC is right
+    problem = assert_problem(client.get(forged(e=year_2100, n="d4e5f6")), 401)
+    assert "60 minutes" in problem["detail"]
+    legacy = {k: v for k, v in payload.items() if k not in ("i", "n")}
+    body = json.dumps({**legacy, "e": year_2100}, separators=(",", ":")).encode()
+    b64 = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()  # noqa: E731
+    assert_problem(
+        client.get(f"/api/v1/content-links/{b64(body)}.{b64(services.links._mac(body))}"), 401
+    )
+
+
+def test_a_link_works_only_for_a_short_window_after_its_first_use(
+    client: TestClient,
+    headers: dict[str, str],
+    signed_pdf: Pdf,
+    metadata: Meta,
+    services: Services,
+) -> None:
+    record_id, pdf = stored(client, headers, signed_pdf, metadata)
+    path = _link_path(client, headers, record_id)  # valid for 10 minutes
+    assert client.get(path, headers={"Range": "bytes=0-99"}).content == pdf[:100]
+    window = services.settings.content_link_use_window_s
+    soon = datetime.now(UTC) + timedelta(seconds=window - 20)
+    services.backends.clock = lambda: soon
+    assert client.get(path).content == pdf  # a viewer's next range requests, a retry
+    later = datetime.now(UTC) + timedelta(seconds=window + 5)
+    services.backends.clock = lambda: later
+    problem = assert_problem(client.get(path), 401, "unauthenticated")
+    assert "first used" in problem["detail"]
+    # An unused link still works for its whole lifetime.
+    services.backends.clock = lambda: datetime.now(UTC)
+    fresh = _link_path(client, headers, record_id)
+    services.backends.clock = lambda: later
+    assert client.get(fresh).status_code == 200
+
+
+def test_downloads_through_links_count_against_the_keys_rate_limit(
+    client: TestClient,
+    headers: dict[str, str],
+    signed_pdf: Pdf,
+    metadata: Meta,
+    services: Services,
+) -> None:
+    from kho.services.ratelimit import RateLimiter
+
+    record_id, _pdf = stored(client, headers, signed_pdf, metadata)
+    limiter = RateLimiter(4)
+    services.limiter = services.links.limiter = limiter
+    path = _link_path(client, headers, record_id)  # one request of the key's four
+    assert [client.get(path).status_code for _ in range(3)] == [200, 200, 200]
+    problem = assert_problem(client.get(path), 429, "rate-limited")
+    assert "retry" in problem["detail"]

@@ -24,7 +24,9 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 @pytest.fixture
 def kho(stack: str, tmp_path: Path) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHO_")}
-    for name, value in settings_overrides(stack, tmp_path).items():
+    overrides = settings_overrides(stack, tmp_path)
+    _given[(stack, str(tmp_path))] = overrides
+    for name, value in overrides.items():
         env[f"KHO_{name.upper()}"] = str(value)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -125,3 +127,41 @@ def test_openapi_command_matches_the_committed_spec(kho: Run, tmp_path: Path) ->
     stale = tmp_path / "old.json"
     stale.write_text("{}")
     assert kho("openapi", "--check", "-o", str(stale)).returncode == 1
+
+
+def test_audit_verify_catches_a_tail_removed_with_the_event_index(
+    kho: Run, stack: str, tmp_path: Path
+) -> None:
+    from support.backends import remove_indices
+    from support.tamper import remove
+
+    from kho.settings import load_settings
+    from kho.wiring import build_store
+
+    for _ in range(4):
+        create_key(kho)
+    anchored = kho("audit", "checkpoint")
+    assert anchored.returncode == 0, anchored.stderr
+    assert json.loads(anchored.stdout)["seq"] >= 4
+    settings = load_settings(_env_file=None, **settings_overrides_of(stack, tmp_path))
+    store = build_store(settings)
+    last = sorted(store.list("audit/batches/"))[-1]
+    store.close()
+    remove(settings, last)
+    if stack == "embedded":
+        (tmp_path / "kho-data" / "index" / "audit.sqlite3").unlink()
+    else:
+        remove_indices(settings)
+    broken = kho("audit", "verify")
+    assert broken.returncode == 1, broken.stdout
+    report = json.loads(broken.stdout)
+    assert report["ok"] is False and report["checkpoint"]["status"] == "shorter"
+    assert "were removed" in broken.stderr and "Traceback" not in broken.stderr
+
+
+def settings_overrides_of(stack: str, tmp_path: Path) -> dict[str, object]:
+    """The settings the `kho` fixture gave the command (same folder, bucket and index)."""
+    return _given[(stack, str(tmp_path))]
+
+
+_given: dict[tuple[str, str], dict[str, object]] = {}

@@ -283,6 +283,7 @@ def test_fixity_finds_a_flipped_bit(services: Services, signed_pdf: Pdf, metadat
     assert report.mismatches == [
         {
             "record_id": out.record["record_id"],
+            "file": key,
             "sha256": out.record["sha256"],
             "problem": "hash mismatch",
         }

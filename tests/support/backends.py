@@ -158,6 +158,9 @@ def settings_overrides(stack: str, tmp_path: Path) -> dict[str, object]:
             es_url=env["KHO_ES_URL"],
             es_index=unique("kho-test"),
             tika_url=env["KHO_TIKA_URL"],
+            # Checkpoints under GOVERNANCE, so the bucket can be removed after the test;
+            # tests/archive/test_audit_anchor.py checks the COMPLIANCE default itself.
+            audit_checkpoint_lock_mode="GOVERNANCE",
         )
         _handed_out.append(dict(overrides))
     return overrides

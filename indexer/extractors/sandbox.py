@@ -1,0 +1,297 @@
+"""Extraction where a hostile PDF cannot starve the server: worker processes with bounds
+on decompressed bytes, memory and time.
+
+A PDF of a few kilobytes can inflate to hundreds of megabytes of content operators, which
+pure-Python parsing turns into seconds of CPU and gigabytes of memory. Three bounds hold
+inside the work, not only between pages:
+- bytes: every stream pypdf decodes is counted against one budget per file —
+  `KHO_MAX_EXTRACT_MB`, and no more than `KHO_MAX_INFLATE_RATIO` times the file's size
+  (never less than 4 MB) — and the decoders themselves are capped at what is left of it,
+  so a 70 MB stream is cut off at the budget instead of being inflated first;
+- memory: the worker's address space is capped (`KHO_EXTRACT_MEMORY_MB`, RLIMIT_AS);
+- time: the caller waits `KHO_EXTRACTION_TIMEOUT_S`, then the worker is killed and
+  replaced (pebble's process pool does both).
+The workers (`KHO_EXTRACT_WORKERS`) live as long as the process and are shared by every
+Services in it, so a deposit pays for a pipe round trip, not for a process start.
+
+With Tika doing the extraction, the same worker first inflates the file's content streams
+under the same budget, so a bomb is refused before it reaches Tika.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import io
+import multiprocessing
+import os
+import resource
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+from pebble import ProcessExpired, ProcessPool
+
+from kho.indexer.errors import UnreadableDocument
+from kho.indexer.extract import PDF_MEDIA_TYPE, Extraction, Extractor
+
+__all__ = ["ExtractionLimit", "ExtractionLimits", "SandboxedExtractor", "shutdown_pool"]
+
+_FLOOR = 4 * 1024 * 1024
+
+
+class ExtractionLimit(UnreadableDocument):
+    """The file needs more decompression, memory or time than extraction allows."""
+
+    title = "Over the extraction limits"
+
+
+@dataclass(frozen=True)
+class ExtractionLimits:
+    max_bytes: int
+    inflate_ratio: int
+    memory_bytes: int
+    timeout_s: float
+    max_pages: int
+
+    def budget(self, size: int) -> int:
+        """Decompressed bytes allowed for a file of `size` bytes."""
+        return min(self.max_bytes, max(_FLOOR, self.inflate_ratio * size))
+
+
+# -- inside the worker -------------------------------------------------------------------
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _budgeted_decoding(budget: int) -> Callable[[], bool]:
+    """Count every stream pypdf decodes in this process against `budget` and cap each
+    decoder at what is left; returns the function that undoes it and says whether the
+    budget was exceeded (even where pypdf swallowed the refusal and carried on)."""
+    import pypdf
+    import pypdf.filters as filters
+    from pypdf.errors import LimitReachedError
+
+    original = filters.decode_stream_data
+    used = 0
+    over = False
+
+    def decode(stream: Any) -> bytes:
+        nonlocal used, over
+        left = budget - used
+        if left <= 0:
+            over = True
+            raise _OverBudget
+        caps = {
+            name: left
+            for name in (
+                "zlib_maximum_output_length",
+                "lzw_maximum_output_length",
+                "run_length_maximum_output_length",
+                "brotli_maximum_output_length",
+                "array_based_stream_maximum_output_length",
+                "image_maximum_buffer_size",
+            )
+        }
+        try:
+            with pypdf.apply_configuration(None, **caps):
+                data: bytes = original(stream)
+        except LimitReachedError:
+            over = True
+            raise _OverBudget from None
+        used += len(data)
+        if used > budget:
+            over = True
+            raise _OverBudget
+        return data
+
+    filters.decode_stream_data = decode
+
+    def undo() -> bool:
+        filters.decode_stream_data = original
+        return over
+
+    return undo
+
+
+def _streams(page: Any) -> Iterator[Any]:
+    contents = page.get("/Contents")
+    contents = contents.get_object() if contents is not None else None
+    if contents is not None:
+        yield from (c.get_object() for c in contents) if isinstance(contents, list) else [contents]
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    for ref in xobjects.get_object().values() if xobjects is not None else ():
+        xobject = ref.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            yield xobject
+
+
+def _inflate(data: bytes, max_pages: int) -> None:
+    """Decode the content streams a text extractor would read (Tika's stack)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted:
+        return  # the extractor reports it
+    for number, page in enumerate(reader.pages):
+        if number >= max_pages:
+            return
+        for stream in _streams(page):
+            stream.get_data()
+
+
+def _work(data: bytes, limits: ExtractionLimits, mode: str) -> Extraction | None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = (
+        limits.memory_bytes if hard == resource.RLIM_INFINITY else min(hard, limits.memory_bytes)
+    )
+    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    undo = _budgeted_decoding(limits.budget(len(data)))
+    try:
+        result: Extraction | None = None
+        if mode == "inspect":
+            try:
+                _inflate(data, limits.max_pages)
+            except _OverBudget:
+                raise
+            except Exception:  # noqa: S110 - unreadable files are the extractor's to judge
+                pass
+        else:
+            from kho.indexer.extractors.embedded import EmbeddedExtractor
+
+            extractor = EmbeddedExtractor(max_pages=limits.max_pages, timeout_s=limits.timeout_s)
+            try:
+                result = extractor.extract(data, media_type=PDF_MEDIA_TYPE)
+            except UnreadableDocument:
+                if not undo():
+                    raise
+                raise _OverBudget from None
+        if undo():
+            raise _OverBudget
+        return result
+    except _OverBudget:
+        raise ExtractionLimit(_too_much(limits, len(data))) from None
+    except MemoryError:
+        raise ExtractionLimit(
+            f"extracting the text needs more than {limits.memory_bytes // 2**20} MB of memory "
+            "(KHO_EXTRACT_MEMORY_MB)"
+        ) from None
+    finally:
+        undo()
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _too_much(limits: ExtractionLimits, size: int) -> str:
+    return (
+        f"the PDF's content inflates to more than {limits.budget(size) // 2**20} MB "
+        f"({size} bytes in the file; the limits are {limits.inflate_ratio}x the file's size "
+        f"and {limits.max_bytes // 2**20} MB, KHO_MAX_INFLATE_RATIO and KHO_MAX_EXTRACT_MB): "
+        "a decompression bomb, or a file too large to extract"
+    )
+
+
+# -- in the server -----------------------------------------------------------------------
+
+_pool: ProcessPool | None = None
+_pool_lock = threading.Lock()
+
+
+def _shared_pool(workers: int) -> ProcessPool:
+    global _pool
+    with _pool_lock:
+        if _pool is None or not _pool.active:
+            # forkserver: workers start from a clean interpreter, never forked from a server
+            # with threads. Preloading pypdf makes a new worker quick to start; not Kho's
+            # own modules: the fork server imports before it takes our sys.path, and a
+            # `kho` folder in the working directory would shadow the installed package.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["pypdf"])
+            _start_quiet_forkserver()
+            _pool = ProcessPool(max_workers=workers, context=context)
+            atexit.register(shutdown_pool)
+        return _pool
+
+
+def _start_quiet_forkserver() -> None:
+    """Start the fork server with its stderr on /dev/null. A worker it forks that fails
+    before it runs any of our code (the parent exiting while the worker still starts)
+    prints a traceback through the fork server's stderr, which is the command's own: on
+    `kho ingest` that is noise after a clean run. Workers report every failure of ours as
+    a result (a pickled exception), so their stderr carries nothing the user needs."""
+    from multiprocessing import forkserver
+
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        forkserver.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def shutdown_pool() -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.close()  # type: ignore[no-untyped-call]
+            _pool.join(timeout=5)
+            _pool = None
+            # The pool's semaphores are released when collected; collect now, while the
+            # resource tracker can still be told, or it warns of "leaked" ones at exit.
+            gc.collect()
+
+
+class SandboxedExtractor:
+    """The Extractor protocol with the work in bounded worker processes: the embedded
+    extraction itself, or (with `inner`, e.g. Tika) an inflation check before it."""
+
+    def __init__(
+        self, limits: ExtractionLimits, *, workers: int = 2, inner: Extractor | None = None
+    ) -> None:
+        self.limits = limits
+        self.workers = workers
+        self.inner = inner
+        self.name = inner.name if inner is not None else "embedded"
+
+    def _run(self, data: bytes, mode: str) -> Extraction | None:
+        future = _shared_pool(self.workers).schedule(
+            _work, args=(data, self.limits, mode), timeout=self.limits.timeout_s
+        )
+        try:
+            result: Extraction | None = future.result()
+        except FutureTimeout:
+            raise ExtractionLimit(
+                f"text extraction took longer than {self.limits.timeout_s:g} s "
+                "(KHO_EXTRACTION_TIMEOUT_S)"
+            ) from None
+        except ProcessExpired:
+            raise ExtractionLimit(
+                "text extraction was stopped: the file made the worker exceed its memory "
+                f"({self.limits.memory_bytes // 2**20} MB, KHO_EXTRACT_MEMORY_MB)"
+            ) from None
+        return result
+
+    def extract(self, data: bytes, *, media_type: str = PDF_MEDIA_TYPE) -> Extraction:
+        if media_type != PDF_MEDIA_TYPE:
+            raise UnreadableDocument(f"cannot extract text from {media_type}")
+        if self.inner is not None:
+            self._run(data, "inspect")
+            return self.inner.extract(data, media_type=media_type)
+        result = self._run(data, "extract")
+        assert result is not None
+        return result
+
+    def check(self) -> None:
+        if self.inner is not None:
+            self.inner.check()
+
+    def close(self) -> None:
+        if self.inner is not None:
+            self.inner.close()
