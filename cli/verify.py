@@ -13,7 +13,7 @@ import click
 
 from kho.cli.main import CliContext, pass_context
 from kho.cli.progress import Progress
-from kho.indexer.errors import UnreadableDocument
+from kho.errors import UnreadableDocument
 from kho.services.verify import (
     Revalidation,
     check_pdf,

@@ -27,7 +27,7 @@ from kho.archive.manifest import (
 )
 from kho.archive.package import Claim
 from kho.archive.record import DepositMetadata, parse_metadata
-from kho.errors import STATUS, KhoError
+from kho.errors import KhoError
 from kho.indexer.errors import IndexUnavailable
 from kho.indexer.extract import sniff_media_type
 from kho.metrics import DEPOSITS
@@ -37,6 +37,7 @@ from kho.services.content_claims import ContentClaims
 from kho.services.errors import (
     AccessDenied,
     Conflict,
+    DuplicateContent,
     PayloadTooLarge,
     RecordNotFound,
     UnknownAgency,
@@ -48,7 +49,7 @@ from kho.services.lifecycle import LifecycleService
 from kho.services.verify import VerifyService, summary_of
 from kho.services.views import view_on
 
-__all__ = ["CONFLICTS", "DepositOutcome", "DepositService"]
+__all__ = ["CONFLICTS", "DepositOutcome", "DepositService", "refusal_kind"]
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,16 @@ class DepositOutcome:
     warnings: tuple[DepositWarning, ...] = ()
 
 
-CONFLICTS = frozenset({"conflict", "duplicate-content"})
+# The problem types of a refused deposit that conflicts with what the archive holds.
+CONFLICTS = frozenset({Conflict.problem_type, DuplicateContent.problem_type})
 
 
-def _refusal(exc: KhoError) -> str:
-    if exc.problem_type in CONFLICTS:
+def refusal_kind(exc: KhoError) -> Literal["conflict", "invalid", "failed"]:
+    """How a deposit that raised `exc` ended, in the words of `kho ingest` and the metrics:
+    a conflict with the archive, an invalid input, or Kho's own failure."""
+    if isinstance(exc, Conflict):
         return "conflict"
-    return "failed" if STATUS.get(exc.problem_type, 500) >= 500 else "invalid"
+    return "failed" if exc.failure else "invalid"
 
 
 def _safe_filename(name: str | None) -> str:
@@ -113,7 +117,7 @@ class DepositService:
         try:
             outcome = self._deposit(data, filename, metadata, access)
         except KhoError as exc:
-            DEPOSITS.labels(outcome=_refusal(exc)).inc()
+            DEPOSITS.labels(outcome=refusal_kind(exc)).inc()
             raise
         DEPOSITS.labels(outcome=outcome.outcome).inc()
         return outcome

@@ -17,18 +17,16 @@ from kho.archive.errors import ObjectExists, ObjectNotFound
 from kho.archive.manifest import Manifest, SignatureSummary, ValidationEntry
 from kho.archive.signatures import (
     DocumentReport,
-    SignatureError,
     TrustConfig,
     TrustConfigError,
     ValidationPolicy,
     ValidationPolicyError,
     validate_pdf,
 )
-from kho.errors import KhoError
-from kho.indexer.errors import UnreadableDocument
+from kho.errors import KhoError, UnreadableDocument
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
-from kho.services.errors import RecordNotFound
+from kho.services.errors import Conflict, RecordNotFound
 from kho.services.indexing import IndexingService
 from kho.settings import Settings, SettingsError
 
@@ -94,12 +92,9 @@ def check_pdf(
     policy: ValidationPolicy | None = None,
 ) -> DocumentReport:
     """Validate every signature of a PDF under `policy` (the built-in one by default);
-    UnreadableDocument (422, CLI exit 4) for input that is not a readable PDF or needs a
-    password."""
-    try:
-        return validate_pdf(data, trust, moment=moment, now=now, policy=policy)
-    except SignatureError as exc:
-        raise UnreadableDocument(str(exc)) from None
+    an UnreadableDocument (SignatureError: 422, CLI exit 4) for input that is not a
+    readable PDF or needs a password."""
+    return validate_pdf(data, trust, moment=moment, now=now, policy=policy)
 
 
 def report_document(
@@ -314,7 +309,7 @@ class VerifyService:
             except ObjectExists:
                 manifest = self._manifest(record_id)
         else:
-            raise ObjectExists(f"record {record_id} is being changed by others; try again")
+            raise Conflict(f"record {record_id} is being changed by others; try again")
         previous = manifest.validations[-1].indication if manifest.validations else None
         self.audit.record(
             "revalidate",
