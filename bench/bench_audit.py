@@ -21,8 +21,8 @@ from kho.archive.audit import AuditTrail
 from kho.archive.manifest import Actor
 from kho.archive.stores.local import LocalObjectStore
 from kho.demo.pki import TestPKI, sample_result_pdf
-from kho.indexer.index import LookupQuery
 from kho.services import Access
+from kho.services.queries import LookupQuery
 from kho.settings import load_settings
 from kho.wiring import build_services
 

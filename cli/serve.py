@@ -198,7 +198,7 @@ def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
     progress = Progress("demo")
     record_ids = build_demo(services, pki, work / "results", progress)
     progress.finish()
-    example = write_example_deposit(pki, work / "example", services.backends.today())
+    example = write_example_deposit(pki, work / "example", services.today())
 
     token_file = work / "api-key.txt"
     token = token_file.read_text().strip() if token_file.is_file() else ""

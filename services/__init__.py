@@ -6,6 +6,9 @@ kho/wiring.py builds it from the settings.
 
 from __future__ import annotations
 
+from datetime import date
+
+from kho.retention.due import RetentionService
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
 from kho.services.deposit import DepositOutcome, DepositService
@@ -17,6 +20,7 @@ from kho.services.lifecycle import LifecycleService
 from kho.services.links import ContentLink, ContentLinkService
 from kho.services.lookup import LookupService, SearchService
 from kho.services.paging import Page
+from kho.services.queries import LookupQuery, SearchQuery
 from kho.services.ratelimit import RateLimiter
 from kho.services.records import Content, RecordService
 from kho.services.refusals import RefusalGuard
@@ -31,7 +35,9 @@ __all__ = [
     "ContentLink",
     "DepositOutcome",
     "FixityReport",
+    "LookupQuery",
     "Page",
+    "SearchQuery",
     "Services",
 ]
 
@@ -49,6 +55,7 @@ class Services:
         self.deposit = DepositService(
             backends, self.audit, self.indexing, self.verify, self.lifecycle, agencies
         )
+        self.content_claims = self.deposit.content
         self.records = RecordService(backends, self.audit)
         self.lookup = LookupService(backends, self.audit)
         self.search = SearchService(backends, self.audit)
@@ -58,6 +65,11 @@ class Services:
         self.refusals = RefusalGuard(self.audit, per_minute=backends.settings.refusals_per_minute)
         self.links = ContentLinkService(backends, self.audit, self.keys, self.records, self.limiter)
         self.health = HealthService(backends)
+        self.retention = RetentionService(backends.packages, backends.today)
+
+    def today(self) -> date:
+        """Today in KHO_TIMEZONE, by the services' clock."""
+        return self.backends.today()
 
     def close(self) -> None:
         self.refusals.flush(force=True)

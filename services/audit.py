@@ -19,12 +19,13 @@ from typing import Any
 from kho.archive.audit import GENESIS, AuditEvent, ChainReport, SealResult
 from kho.archive.identifiers import subject_kind_of
 from kho.indexer.errors import IndexUnavailable
-from kho.indexer.events import AuditQuery
+from kho.indexer.events import AuditQuery as EventQuery
 from kho.metrics import AUDIT_APPENDS, AUDIT_BATCHES, AUDIT_INDEX_FAILURES
 from kho.services.base import Access, Backends
 from kho.services.checkpoints import CheckpointService
 from kho.services.errors import InvalidQuery, MissingPurpose
 from kho.services.paging import Page, check_paging
+from kho.services.queries import AuditQuery
 
 __all__ = ["ACCESS_LOG_ACTIONS", "AuditService"]
 
@@ -214,7 +215,19 @@ class AuditService:
         if query.since is not None and query.until is not None and query.since >= query.until:
             raise InvalidQuery("`from` must be before `to`", field="from")
         self.flush()
-        result = self.b.audit_index.query(query)
+        result = self.b.audit_index.query(
+            EventQuery(
+                subject_id=query.subject_id,
+                agency=query.agency,
+                record_id=query.record_id,
+                action=query.action,
+                purpose=query.purpose,
+                since=query.since,
+                until=query.until,
+                page=query.page,
+                page_size=query.page_size,
+            )
+        )
         self.record(
             "audit.query",
             access,
@@ -255,7 +268,7 @@ class AuditService:
         check_paging(page, page_size)
         self.flush()
         result = self.b.audit_index.query(
-            AuditQuery(
+            EventQuery(
                 subject_id=subject_id, actions=ACCESS_LOG_ACTIONS, page=page, page_size=page_size
             )
         )

@@ -22,6 +22,15 @@ class IndexingService:
     def __init__(self, backends: Backends) -> None:
         self.b = backends
 
+    @property
+    def index_name(self) -> str:
+        """Which engine the index is (`embedded`, `elasticsearch`)."""
+        return self.b.index.name
+
+    def count(self) -> int:
+        """How many records the index holds; IndexUnavailable if it is down."""
+        return self.b.index.count()
+
     def document(self, record_id: str) -> IndexDocument:
         manifest = self.b.packages.latest_manifest(record_id)
         try:

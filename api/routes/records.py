@@ -15,7 +15,7 @@ from kho.api.deps import OptionalPurpose, Purpose, ServicesDep, access_for, call
 from kho.api.middleware import request_id
 from kho.api.openapi import DEPOSIT_PROBLEMS, problems
 from kho.api.problems import problem_response
-from kho.api.routes.verify import REPORT_RESPONSES, report_response
+from kho.api.reports import REPORT_RESPONSES, report_response
 from kho.api.schemas import (
     ContentLinkIn,
     ContentLinkOut,
