@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kho.archive.digitized import DigitizationInfo
 from kho.archive.record import DepositMetadata, Subject
 
 __all__ = [
@@ -139,6 +140,7 @@ class Manifest(_Frozen):
     validity_scope: str | None
     supersedes: str | None
     origin: Origin = Origin.born_digital
+    digitization: DigitizationInfo | None = None  # only for origin "digitized"
 
     file: FileInfo
     extraction: ExtractionInfo
@@ -165,6 +167,7 @@ class Manifest(_Frozen):
         deposited_at: datetime,
         deposited_by: Actor,
         warnings: list[str],
+        digitization: DigitizationInfo | None = None,
     ) -> Manifest:
         return cls(
             version=1,
@@ -184,6 +187,8 @@ class Manifest(_Frozen):
             valid_until=metadata.valid_until,
             validity_scope=metadata.validity_scope,
             supersedes=metadata.supersedes,
+            origin=Origin.digitized if digitization is not None else Origin.born_digital,
+            digitization=digitization,
             file=file,
             extraction=extraction,
             signature=signature,

@@ -96,9 +96,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from kho.cli import admin, ingest, serve, verify
+    from kho.cli import admin, digitize, ingest, serve, verify
 
-    for module in (admin, ingest, serve, verify):
+    for module in (admin, digitize, ingest, serve, verify):
         module.register(cli)
 
 

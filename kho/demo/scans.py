@@ -80,11 +80,6 @@ def render_scan(
     centred("Độc lập - Tự do - Hạnh phúc", margin + half, half, y + line, regular)
     y += max(2, len(result.authority)) * line + 2 * px
     centred(result.notation, margin, half, y, regular)
-    if result.qr_payload:
-        qr = segno.make(result.qr_payload, error="m")
-        scale = max(2, round(0.5 * px))
-        buffer = qr.to_pil(scale=scale, border=2).convert("RGB")  # type: ignore[no-untyped-call]
-        page.paste(buffer, (round(width - margin - buffer.width), round(y + 2 * line)))
     y += 3 * line
     title = _font(17, dpi, bold=True)
     centred(result.title, margin, width - 2 * margin, y, title)
@@ -109,6 +104,13 @@ def render_scan(
     )
     centred(result.signer_title, margin + half, half, y + line, bold)
     centred(result.signer_name, margin + half, half, y + 5 * line, bold)
+    if result.qr_payload:  # bottom left, where one-stop shops print it
+        qr = segno.make(result.qr_payload, error="m", encoding="utf-8")
+        scale = max(2, round(0.5 * px))
+        rows = [list(row) for row in qr.matrix_iter(scale=scale, border=2)]
+        image = Image.new("1", (len(rows[0]), len(rows)), 1)
+        image.putdata([0 if dark else 1 for row in rows for dark in row])
+        page.paste(image, (round(margin), round(y)))
     return _as_scanned(page, dpi=dpi, rotate=rotate, blur=blur, noise=noise, seed=seed)
 
 
