@@ -218,8 +218,6 @@ def run_ocr(image_pdf: bytes, page_count: int, options: OcrOptions) -> OcrResult
         if process.returncode in _INPUT_ERRORS:
             raise ScanRejected(f"{_INPUT_ERRORS[process.returncode]}: {_last_line(message)}")
         if process.returncode != 0 or not target.is_file():
-            raise OcrFailed(
-                f"OCRmyPDF failed (exit {process.returncode}): {_last_line(message)}"
-            )
+            raise OcrFailed(f"OCRmyPDF failed (exit {process.returncode}): {_last_line(message)}")
         pages = _read_pages(Path(str(target) + WORDS_SUFFIX), page_count)
         return OcrResult(target.read_bytes(), pages)

@@ -46,11 +46,11 @@ def _dump(hocr: Path, folder: Path) -> None:
             )
         if words:
             lines.append(words)
-    box = page.bbox
+    page_box = page.bbox
     record = {
         "page": _page_number(hocr),
-        "width": box.right if box else 0,
-        "height": box.bottom if box else 0,
+        "width": page_box.right if page_box else 0,
+        "height": page_box.bottom if page_box else 0,
         "lines": lines,
     }
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,7 +63,9 @@ def _dump(hocr: Path, folder: Path) -> None:
 class _RecordingTesseract(TesseractOcrEngine):
     @staticmethod
     def generate_hocr(input_file: Path, output_hocr: Path, output_text: Path, options: Any) -> None:
-        TesseractOcrEngine.generate_hocr(input_file, output_hocr, output_text, options)
+        TesseractOcrEngine.generate_hocr(  # type: ignore[no-untyped-call]
+            input_file, output_hocr, output_text, options
+        )
         _dump(Path(output_hocr), _words_dir(options))
 
 

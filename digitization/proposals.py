@@ -31,7 +31,8 @@ __all__ = ["FieldProposal", "Proposal", "ReviewEntry", "propose", "title_case"]
 Box = tuple[float, float, float, float]
 
 _DOSSIER: Final = re.compile(
-    r"([a-z0-9]{3}) ?\. ?([a-z0-9]{2}) ?\. ?([a-z0-9]{2}) ?\. ?([a-z0-9]{3}) ?- ?(\d{6}) ?- ?(\d{4})"
+    r"([a-z0-9]{3}) ?\. ?([a-z0-9]{2}) ?\. ?([a-z0-9]{2}) ?\. ?([a-z0-9]{3})"
+    r" ?- ?(\d{6}) ?- ?(\d{4})"
     r"(?: ?- ?kq ?(\d{1,3}))?"
 )
 _NOTATION: Final = re.compile(r"\bso ?: ?(\d{1,6} ?/ ?[a-z0-9đ]+(?:[-/][a-z0-9đ]+)*)")
@@ -88,7 +89,9 @@ def fold(text: str) -> str:
         if char in "đĐ":
             out.append("d")
             continue
-        base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+        base = "".join(
+            c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)
+        )
         out.append(base.lower() if len(base) == 1 else char.lower()[:1] or char)
     return "".join(out)
 
@@ -252,34 +255,38 @@ class _Proposer:
                 self.flag(found.page, "result_code", "không thấy mã kết quả (-KQn): giả định -KQ1")
             else:
                 for line in self.lines:
-                    match = _NOTATION.search(line.folded)
-                    if match:
-                        start, end = match.span(1)
+                    notation_match = _NOTATION.search(line.folded)
+                    if notation_match:
+                        start, end = notation_match.span(1)
                         conf, box = line.span(start, end)
                         notation = "".join(line.text[start:end].split()).upper()
                         self.put("result_code", notation, conf * 0.9, line, box)
                         break
-        result = self.out.fields.get("result_code")
-        dossier = self.out.fields.get("dossier_code")
-        if result and dossier and not str(result.value).startswith(f"{dossier.value}-KQ"):
-            self.flag(result.page, "result_code", "mã kết quả không thuộc mã hồ sơ đọc được")
-        if dossier is not None:
-            agency = str(dossier.value).split("-", 1)[0]
+        result_field = self.out.fields.get("result_code")
+        dossier_field = self.out.fields.get("dossier_code")
+        if (
+            result_field
+            and dossier_field
+            and not str(result_field.value).startswith(f"{dossier_field.value}-KQ")
+        ):
+            self.flag(result_field.page, "result_code", "mã kết quả không thuộc mã hồ sơ đọc được")
+        if dossier_field is not None:
+            agency = str(dossier_field.value).split("-", 1)[0]
             if is_agency_code(agency):
                 self.out.fields["issuer_code"] = FieldProposal(
-                    agency, 0.5, dossier.page, dossier.box
+                    agency, 0.5, dossier_field.page, dossier_field.box
                 )
                 self.flag(
-                    dossier.page,
+                    dossier_field.page,
                     "issuer_code",
                     "mã cơ quan lấy từ mã hồ sơ (cơ quan tiếp nhận): cần xác nhận cơ quan ban hành",
                 )
         for line in self.lines:
             if "thu tuc" in line.folded:
-                match = _PROCEDURE.search(line.folded)
-                if match:
-                    conf, box = line.span(*match.span(1))
-                    self.put("procedure_code", match.group(1), conf, line, box)
+                code_match = _PROCEDURE.search(line.folded)
+                if code_match:
+                    conf, box = line.span(*code_match.span(1))
+                    self.put("procedure_code", code_match.group(1), conf, line, box)
 
     def title(self) -> None:
         candidates = []
@@ -327,10 +334,16 @@ class _Proposer:
                 conf, box = line.span(*match.span(1))
                 if number[:3] not in PROVINCE_PREFIXES:
                     conf *= 0.7
-                    self.flag(line.page, "subjects", f"số định danh {number}: mã tỉnh {number[:3]} không có trong danh mục")
+                    self.flag(
+                        line.page,
+                        "subjects",
+                        f"số định danh {number}: mã tỉnh {number[:3]} không có trong danh mục",
+                    )
                 name = self._nearest(names, line)
                 if name is None:
-                    self.flag(line.page, "subjects", f"không tìm thấy họ tên cho số định danh {number}")
+                    self.flag(
+                        line.page, "subjects", f"không tìm thấy họ tên cho số định danh {number}"
+                    )
                     continue
                 used.add(number)
                 subjects.append({"kind": "citizen", "id": number, "name": name[0]})
@@ -342,7 +355,11 @@ class _Proposer:
                     conf, box = line.span(*match.span(1))
                     if enterprise_id_warnings(code):
                         conf *= 0.7
-                        self.flag(line.page, "subjects", f"mã số doanh nghiệp {code}: chữ số kiểm tra không khớp")
+                        self.flag(
+                            line.page,
+                            "subjects",
+                            f"mã số doanh nghiệp {code}: chữ số kiểm tra không khớp",
+                        )
                     label = self._enterprise_name(line)
                     if label is None or code in used:
                         continue
@@ -363,10 +380,12 @@ class _Proposer:
         return min(same_page, key=lambda n: abs(n[2].index - line.index))
 
     def _enterprise_name(self, near: _Line) -> str | None:
-        for line in sorted(self.lines, key=lambda ln: (ln.page != near.page, abs(ln.index - near.index))):
+        for line in sorted(
+            self.lines, key=lambda ln: (ln.page != near.page, abs(ln.index - near.index))
+        ):
             match = re.search(r"ten (doanh nghiep|cong ty|ho kinh doanh)[^:]*: ?(.+)$", line.folded)
             if match:
-                return " ".join(line.text[match.start(2):].split())
+                return " ".join(line.text[match.start(2) :].split())
         return None
 
     def dates(self) -> None:
@@ -381,7 +400,7 @@ class _Proposer:
             scope = _SCOPE.search(line.folded)
             if scope:
                 conf, box = line.span(scope.start(2), len(line.text))
-                self.put("validity_scope", line.text[scope.start(2):].strip(), conf, line, box)
+                self.put("validity_scope", line.text[scope.start(2) :].strip(), conf, line, box)
             if _VALID_UNTIL.search(line.folded) or _VALID_FROM.search(line.folded):
                 continue
             if "ngay cap" in line.folded or _VI_DATE.search(line.folded):

@@ -56,7 +56,9 @@ _KEYS: Final = {
     "validityscope": "validity_scope",
 }
 _PAIR: Final = re.compile(r"^\s*([^:=]{2,40}?)\s*[:=]\s*(.*?)\s*$")
-_DOSSIER_IN_TEXT: Final = re.compile(r"[A-Za-z0-9]{3}\.[A-Za-z0-9]{2}\.[A-Za-z0-9]{2}\.[A-Za-z0-9]{3}-\d{6}-\d{4}")
+_DOSSIER_IN_TEXT: Final = re.compile(
+    r"[A-Za-z0-9]{3}\.[A-Za-z0-9]{2}\.[A-Za-z0-9]{2}\.[A-Za-z0-9]{3}-\d{6}-\d{4}"
+)
 _QR_CONFIDENCE: Final = 0.99
 
 
@@ -79,6 +81,7 @@ def _key(raw: str) -> str:
 def _iso(value: str) -> str | None:
     value = value.strip()
     match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value[:10])
+    parts: tuple[str, ...]
     if match:
         parts = (match.group(3), match.group(2), match.group(1))
     else:
@@ -185,7 +188,8 @@ def merge_qr(proposal: Proposal, codes: list[QrCode]) -> Proposal:
                     ReviewEntry(
                         code.page,
                         name,
-                        f"mã QR ghi {value!r}, văn bản ghi {current.value!r}: dùng giá trị của mã QR",
+                        f"mã QR ghi {value!r}, văn bản ghi {current.value!r}: "
+                        "dùng giá trị của mã QR",
                     )
                 )
             proposal.fields[name] = FieldProposal(value, _QR_CONFIDENCE, code.page, code.box, "qr")
@@ -200,7 +204,11 @@ def merge_qr(proposal: Proposal, codes: list[QrCode]) -> Proposal:
         proposal.review[:] = [
             r
             for r in proposal.review
-            if not (r.page is None and r.field in proposal.fields and r.reason.startswith("không tìm thấy"))
+            if not (
+                r.page is None
+                and r.field in proposal.fields
+                and r.reason.startswith("không tìm thấy")
+            )
         ]
     return proposal
 
@@ -225,7 +233,9 @@ def _merge_owner(proposal: Proposal, code: QrCode, owner: str) -> None:
         confidence = current.confidence if current else 0.5
     else:
         proposal.review.append(
-            ReviewEntry(code.page, "subjects", f"số định danh {owner} chỉ có trong mã QR: cần nhập họ tên")
+            ReviewEntry(
+                code.page, "subjects", f"số định danh {owner} chỉ có trong mã QR: cần nhập họ tên"
+            )
         )
         return
     proposal.fields["subjects"] = FieldProposal(subjects, confidence, code.page, code.box, "qr")

@@ -176,13 +176,12 @@ def is_blank(image: Image.Image) -> bool:
     gray = ImageOps.grayscale(image.convert("RGB") if image.mode not in ("L", "RGB") else image)
     gray.thumbnail((400, 400))
     stat = ImageStat.Stat(gray)
-    low, high = gray.getextrema()  # type: ignore[misc]
+    extrema = gray.getextrema()
+    low, high = float(extrema[0]), float(extrema[1])  # type: ignore[arg-type]
     return bool(stat.stddev[0] < 2.5 or high - low < 24)
 
 
-def _image_pages(
-    index: int, scan: ScanFile, first: int, limits: ScanLimits
-) -> list[PageImage]:
+def _image_pages(index: int, scan: ScanFile, first: int, limits: ScanLimits) -> list[PageImage]:
     pages: list[PageImage] = []
     try:
         with warnings.catch_warnings():
@@ -228,6 +227,8 @@ def _image_pages(
 def _largest_image(page: pikepdf.Page) -> Image.Image:
     best: Image.Image | None = None
     for _name, raw in page.images.items():
+        if not isinstance(raw, pikepdf.Stream):
+            continue
         image = pikepdf.PdfImage(raw).as_pil_image()
         if best is None or image.width * image.height > best.width * best.height:
             best = image
@@ -241,9 +242,12 @@ def _is_signed(pdf: pikepdf.Pdf) -> bool:
     if not isinstance(acroform, pikepdf.Dictionary):
         return False
     for field in acroform.get("/Fields", pikepdf.Array()):
-        if isinstance(field, pikepdf.Dictionary) and field.get("/FT") == "/Sig":
-            if field.get("/V") is not None:
-                return True
+        if (
+            isinstance(field, pikepdf.Dictionary)
+            and field.get("/FT") == "/Sig"
+            and field.get("/V") is not None
+        ):
+            return True
     return False
 
 

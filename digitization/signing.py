@@ -9,6 +9,7 @@ made stays intact beneath it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,7 +100,7 @@ class _HttpxTimeStamper(TimeStamper):
     """RFC 3161 over HTTP with httpx (Kho's one HTTP client), for PAdES B-T."""
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.url = url
         self.timeout = timeout
 
@@ -146,7 +147,7 @@ class AgencySigner:
         if config.pkcs12 is not None:
             password = config.pkcs12_password.encode() if config.pkcs12_password else None
             try:
-                signer = signers.SimpleSigner.load_pkcs12_data(
+                signer: signers.Signer = signers.SimpleSigner.load_pkcs12_data(
                     config.pkcs12.read_bytes(), other_certs=(), passphrase=password
                 )
             except (OSError, ValueError):
@@ -155,8 +156,11 @@ class AgencySigner:
                 )
                 raise SigningNotConfigured(
                     f"KHO_SIGNING_PKCS12: {config.pkcs12} cannot be opened "
-                    + ("(no KHO_SIGNING_PKCS12_PASSWORD is set)" if password is None
-                       else "with KHO_SIGNING_PKCS12_PASSWORD"),
+                    + (
+                        "(no KHO_SIGNING_PKCS12_PASSWORD is set)"
+                        if password is None
+                        else "with KHO_SIGNING_PKCS12_PASSWORD"
+                    ),
                     setting=setting,
                 ) from None
             return signer
@@ -174,7 +178,7 @@ class AgencySigner:
                 token_criteria=TokenCriteria(label=config.pkcs11_token),
                 user_pin=config.pkcs11_pin,
             )
-            signer = PKCS11Signer(
+            signer: signers.Signer = PKCS11Signer(
                 self._session, key_label=config.key_label, other_certs_to_pull=None
             )
             # Loads the certificate now, so that a wrong label fails here, not mid-batch.
@@ -212,9 +216,9 @@ class AgencySigner:
         with self._lock:
             try:
                 writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-                out = signers.PdfSigner(
-                    meta, self._signer, timestamper=self._timestamper
-                ).sign_pdf(writer)
+                out = signers.PdfSigner(meta, self._signer, timestamper=self._timestamper).sign_pdf(
+                    writer
+                )
             except TimestampRequestError as exc:
                 raise SigningFailed(f"no timestamp (KHO_TSA_URL): {exc}") from None
             except Exception as exc:  # a token or library failure: said, never a traceback
@@ -225,8 +229,6 @@ class AgencySigner:
     def close(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
-            try:
+            # Closing a token session that is already gone is not worth an error.
+            with contextlib.suppress(Exception):
                 session.close()
-            except Exception:  # noqa: S110 - closing a token session that is already gone
-                pass
-

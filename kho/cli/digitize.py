@@ -81,7 +81,9 @@ def _batch_jobs(batch: Path) -> Iterator[_Job]:
             )
         for index, row in enumerate(reader):
             extra = row.pop(None, None)  # type: ignore[call-overload,unused-ignore]
-            files = [batch.parent / p.strip() for p in (row.get("file") or "").split(";") if p.strip()]
+            files = [
+                batch.parent / p.strip() for p in (row.get("file") or "").split(";") if p.strip()
+            ]
             meta: dict[str, Any] | KhoError = {}
             try:
                 if extra:
@@ -135,13 +137,16 @@ def _kind(exc: KhoError) -> str:
     return "failed" if STATUS.get(exc.problem_type, 500) >= 500 else "invalid"
 
 
-def _run(services: Services, job: _Job, access: Access, *, accept: bool, propose: bool,
-         ocr_jobs: int) -> dict[str, Any]:
+def _run(
+    services: Services, job: _Job, access: Access, *, accept: bool, propose: bool, ocr_jobs: int
+) -> dict[str, Any]:
     meta = job.meta if isinstance(job.meta, dict) else {}
     line: dict[str, Any] = {
         "index": job.index,
         "file": ";".join(str(f) for f in job.files),
-        "result_code": meta.get("result_code") if isinstance(meta.get("result_code"), str) else None,
+        "result_code": meta.get("result_code")
+        if isinstance(meta.get("result_code"), str)
+        else None,
     }
     try:
         if isinstance(job.meta, KhoError):
@@ -151,7 +156,9 @@ def _run(services: Services, job: _Job, access: Access, *, accept: bool, propose
             proposed = services.digitize.propose(scans, ocr_jobs=ocr_jobs)
             body = proposed.to_json()
             # What the batch row gives is settled; the rest is for the officer to confirm.
-            body["review"] = [r for r in body["review"] if r["field"] is None or r["field"] not in meta]
+            body["review"] = [
+                r for r in body["review"] if r["field"] is None or r["field"] not in meta
+            ]
             body["metadata"] = {**proposed.proposal.values(), **meta}
             return {"index": job.index, "file": line["file"], **body}
         outcome = services.digitize.digitize(
@@ -170,8 +177,13 @@ def _run(services: Services, job: _Job, access: Access, *, accept: bool, propose
         problem = exc.problem()
         review = problem.pop("review", [])
         if propose:
-            return {"index": job.index, "file": line["file"], "fields": {}, "review": review,
-                    "problem": problem}
+            return {
+                "index": job.index,
+                "file": line["file"],
+                "fields": {},
+                "review": review,
+                "problem": problem,
+            }
         line.update(
             outcome=kind,
             record_id=exc.extra.get("record_id") if kind == "conflict" else None,
@@ -197,24 +209,51 @@ def _summary(counts: Counter[str], to_review: list[tuple[str, int]], quiet: bool
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--metadata", "metadata_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="META.json confirmed by the officer: one object, or a list aligned with "
-              "the results.")
+@click.option(
+    "--metadata",
+    "metadata_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="META.json confirmed by the officer: one object, or a list aligned with the results.",
+)
 @click.option("--pages", is_flag=True, help="All FILEs are the pages of one result.")
-@click.option("--batch", type=click.Path(path_type=Path, dir_okay=False),
-              help="The ingest CSV (" + ",".join(BATCH_COLUMNS) + "), `file` holding a "
-              "result's pages joined by ';'; only `file` is required.")
-@click.option("--propose", is_flag=True, help="Only OCR and propose the metadata: deposits "
-              "nothing, needs no signing key; prints {fields, review, metadata} per result.")
-@click.option("--accept-proposals", is_flag=True, help="Deposit with the proposed values "
-              "where the metadata gives none (unreviewed: the batch says so).")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
-              help="Results done at once (default: every core).")
+@click.option(
+    "--batch",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The ingest CSV (" + ",".join(BATCH_COLUMNS) + "), `file` holding a "
+    "result's pages joined by ';'; only `file` is required.",
+)
+@click.option(
+    "--propose",
+    is_flag=True,
+    help="Only OCR and propose the metadata: deposits "
+    "nothing, needs no signing key; prints {fields, review, metadata} per result.",
+)
+@click.option(
+    "--accept-proposals",
+    is_flag=True,
+    help="Deposit with the proposed values "
+    "where the metadata gives none (unreviewed: the batch says so).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Results done at once (default: every core).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 @pass_context
-def digitize(state: CliContext, files: tuple[Path, ...], metadata_path: Path | None,
-             pages: bool, batch: Path | None, propose: bool, accept_proposals: bool,
-             jobs: int | None, quiet: bool) -> int:
+def digitize(
+    state: CliContext,
+    files: tuple[Path, ...],
+    metadata_path: Path | None,
+    pages: bool,
+    batch: Path | None,
+    propose: bool,
+    accept_proposals: bool,
+    jobs: int | None,
+    quiet: bool,
+) -> int:
     """Digitize paper results (số hóa kết quả giấy): OCR in Vietnamese into a searchable
     PDF/A-2b, signed with the agency's key (KHO_SIGNING_*), deposited with origin
     `digitized`.
@@ -249,8 +288,17 @@ def digitize(state: CliContext, files: tuple[Path, ...], metadata_path: Path | N
         def submit() -> None:
             job = next(queue, None)
             if job is not None:
-                pending.append(pool.submit(_run, services, job, access, accept=accept_proposals,
-                                           propose=propose, ocr_jobs=ocr_jobs))
+                pending.append(
+                    pool.submit(
+                        _run,
+                        services,
+                        job,
+                        access,
+                        accept=accept_proposals,
+                        propose=propose,
+                        ocr_jobs=ocr_jobs,
+                    )
+                )
 
         for _ in range(workers * 2):
             submit()

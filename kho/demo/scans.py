@@ -118,11 +118,13 @@ def _as_scanned(
     page: Image.Image, *, dpi: int, rotate: float, blur: float, noise: float, seed: int
 ) -> Image.Image:
     if rotate:
-        page = page.rotate(rotate, resample=Image.Resampling.BICUBIC, expand=False, fillcolor="white")
+        page = page.rotate(
+            rotate, resample=Image.Resampling.BICUBIC, expand=False, fillcolor="white"
+        )
     if blur:
         page = page.filter(ImageFilter.GaussianBlur(blur))
     if noise:
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # noqa: S311 - specks on a test page, not a secret
         draw = ImageDraw.Draw(page)
         specks = int(noise * page.width * page.height / 400)
         for _ in range(specks):
@@ -190,15 +192,21 @@ def write_samples(folder: Path) -> list[Path]:
         noise=0.02,
         seed=2,
     )
-    first.save(household_path, save_all=True, append_images=[second], dpi=(200, 200),
-               compression="tiff_deflate")
+    first.save(
+        household_path,
+        save_all=True,
+        append_images=[second],
+        dpi=(200, 200),
+        compression="tiff_deflate",
+    )
     rows = [(birth_path, birth_meta), (household_path, household_meta)]
     with (folder / "batch.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "issuer_code", "procedure_code", "procedure_name"])
         for path, meta in rows:
-            writer.writerow([path.name, meta["issuer_code"], meta["procedure_code"],
-                             meta["procedure_name"]])
+            writer.writerow(
+                [path.name, meta["issuer_code"], meta["procedure_code"], meta["procedure_name"]]
+            )
     return [birth_path, household_path]
 
 

@@ -35,8 +35,15 @@ __all__ = ["DigitizeOutcome", "DigitizeService", "Scan"]
 
 Scan = tuple[str, bytes]  # (file name, bytes) as given
 _REF_PREFIX: Final = "digitized/"
-_REQUIRED: Final = ("issuer_code", "result_code", "procedure_code", "procedure_name",
-                    "result_type", "subjects", "issued_on")
+_REQUIRED: Final = (
+    "issuer_code",
+    "result_code",
+    "procedure_code",
+    "procedure_name",
+    "result_type",
+    "subjects",
+    "issued_on",
+)
 
 
 @dataclass(frozen=True)
@@ -184,8 +191,15 @@ class DigitizeService:
             self.b.packages.put_original(scan.sha256, scan.data)
         info = DigitizationInfo(
             scan_sha256=scan_set.scan_sha256,
-            scans=tuple(ScanInfo(sha256=s.sha256, filename=_name(s.filename),
-                                 media_type=s.media_type, size=s.size) for s in scan_set.files),
+            scans=tuple(
+                ScanInfo(
+                    sha256=s.sha256,
+                    filename=_name(s.filename),
+                    media_type=s.media_type,
+                    size=s.size,
+                )
+                for s in scan_set.files
+            ),
             pages=len(scan_set.pages),
             ocr_confidence=proposed.ocr.confidence,
             signed_by=signer.signed_by,
@@ -242,8 +256,9 @@ class DigitizeService:
         if held is not None and held.scan_sha256 == scan_set.scan_sha256:
             existing = self.deposit.existing(claim.record_id, access)
             review = tuple(ReviewEntry(r.page, r.field, r.reason) for r in held.review)
-            return DigitizeOutcome("existing", existing.record, existing.indexed,
-                                   existing.warnings, review)
+            return DigitizeOutcome(
+                "existing", existing.record, existing.indexed, existing.warnings, review
+            )
         if meta.get("supersedes") != claim.record_id and "result_code" in meta:
             raise Conflict(
                 f"{issuer} already deposited result {result_code} from other scans or "
@@ -283,7 +298,8 @@ class DigitizeService:
         except InvalidMetadata as exc:
             if source == "proposed":
                 raise NeedsReview(
-                    f"the proposed metadata is not valid ({exc.detail}); confirm it with --metadata",
+                    f"the proposed metadata is not valid ({exc.detail}); "
+                    "confirm it with --metadata",
                     review=[r.to_json() for r in review],
                     proposal=proposed.to_json()["fields"],
                 ) from None
@@ -302,16 +318,28 @@ def _disagreements(proposal: Proposal, confirmed: dict[str, Any]) -> list[Review
         if name not in confirmed or name in ("subjects", "issuer_code"):
             continue
         if fold(str(confirmed[name]).strip()) != fold(str(proposed.value).strip()):
-            found.append(ReviewEntry(
-                proposed.page, name,
-                f"{'mã QR' if proposed.source == 'qr' else 'văn bản'} ghi {proposed.value!r}, "
-                f"siêu dữ liệu ghi {confirmed[name]!r}",
-            ))
+            found.append(
+                ReviewEntry(
+                    proposed.page,
+                    name,
+                    f"{'mã QR' if proposed.source == 'qr' else 'văn bản'} ghi {proposed.value!r}, "
+                    f"siêu dữ liệu ghi {confirmed[name]!r}",
+                )
+            )
     subjects = confirmed.get("subjects")
-    text_ids = {s["id"] for s in proposal.fields["subjects"].value} if "subjects" in proposal.fields else set()
+    text_ids = (
+        {s["id"] for s in proposal.fields["subjects"].value}
+        if "subjects" in proposal.fields
+        else set()
+    )
     if isinstance(subjects, list):
         for subject in subjects:
             if isinstance(subject, dict) and subject.get("id") not in text_ids:
-                found.append(ReviewEntry(None, "subjects",
-                                         f"số định danh {subject.get('id')} không đọc được trong bản quét"))
+                found.append(
+                    ReviewEntry(
+                        None,
+                        "subjects",
+                        f"số định danh {subject.get('id')} không đọc được trong bản quét",
+                    )
+                )
     return found
