@@ -226,7 +226,7 @@ def _image_pages(index: int, scan: ScanFile, first: int, limits: ScanLimits) -> 
 
 def _largest_image(page: pikepdf.Page) -> Image.Image:
     best: Image.Image | None = None
-    for _name, raw in page.images.items():
+    for _name, raw in page.get_images().items():
         if not isinstance(raw, pikepdf.Stream):
             continue
         image = pikepdf.PdfImage(raw).as_pil_image()
@@ -270,7 +270,7 @@ def _pdf_pages(scan: ScanFile, limits: ScanLimits) -> list[PageImage]:
             for number, pdf_page in enumerate(pdf.pages, start=1):
                 sizes = [
                     (int(raw.get("/Width", 0)), int(raw.get("/Height", 0)))
-                    for _name, raw in pdf_page.images.items()
+                    for _name, raw in pdf_page.get_images().items()
                 ]
                 if not sizes:
                     raise ScanRejected(
