@@ -46,8 +46,9 @@ _PERSON_LABEL: Final = re.compile(
     r"nguoi yeu cau|ten nguoi|ong/ba|ong \(ba\)|ong|ba) ?: ?(.+)$"
 )
 _ENTERPRISE_LABEL: Final = re.compile(r"(ma so doanh nghiep|ma so thue|mst)\b")
-_VALID_UNTIL: Final = re.compile(r"(co gia tri|hieu luc)( su dung)? den( het)?( ngay)?")
-_VALID_FROM: Final = re.compile(r"(co gia tri|hieu luc)( su dung)? (ke )?tu( ngay)?")
+# The date after these is read as written ("ngày … tháng … năm …" or dd/mm/yyyy).
+_VALID_UNTIL: Final = re.compile(r"(co gia tri|hieu luc)( su dung)? den( het)?")
+_VALID_FROM: Final = re.compile(r"(co gia tri|hieu luc)( su dung)? (ke )?tu")
 _SCOPE: Final = re.compile(r"pham vi( su dung| hieu luc)? ?: ?(.+)$")
 _HEADER_LINES: Final = ("cong hoa xa hoi", "doc lap", "uy ban nhan dan", "ubnd")
 # A few of the commonest Vietnamese family names: a proposed name starting with one is

@@ -113,3 +113,9 @@ def test_a_page_without_text_and_a_blank_page_are_named() -> None:
 def test_names_keep_their_diacritics_in_title_case() -> None:
     assert title_case("NGUYỄN THỊ HỒNG NHUNG") == "Nguyễn Thị Hồng Nhung"
     assert title_case("đặng  thị   lan") == "Đặng Thị Lan"
+
+
+def test_a_validity_written_out_in_words_is_read() -> None:
+    proposal = propose([page("GIẤY PHÉP", "Giấy này có giá trị đến ngày 31 tháng 12 năm 2030.")])
+    assert proposal.values()["valid_until"] == "2030-12-31"
+    assert "issued_on" not in proposal.fields  # a validity date is not the issuing date
