@@ -210,8 +210,26 @@ def write_samples(folder: Path) -> list[Path]:
     return [birth_path, household_path]
 
 
+DEMO_PASSWORD = "demo"  # noqa: S105 - the demo key, printed in the README
+
+
+def main(folder: Path) -> None:
+    """Sample scans, their batch CSV and a test PKI with the agency's key as PKCS#12
+    (for trying `kho digitize`; never for real signatures): one JSON line per file."""
+    from kho.demo.pki import TestPKI
+
+    written = write_samples(folder)
+    pki = TestPKI.create(folder / "pki")
+    key = pki.write_pkcs12(folder / "test-agency.p12", DEMO_PASSWORD)
+    for path in [
+        *written,
+        folder / "batch.csv",
+        key,
+        pki.root_cert_path,
+        *pki.intermediate_cert_paths,
+    ]:
+        print(json.dumps({"file": str(path)}, ensure_ascii=False))
+
+
 if __name__ == "__main__":  # python -m kho.demo.scans FOLDER
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "scans")
-    for written in write_samples(target):
-        print(json.dumps({"file": str(written)}, ensure_ascii=False))
-    print(json.dumps({"file": str(target / "batch.csv")}, ensure_ascii=False))
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "scans"))

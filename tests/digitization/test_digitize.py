@@ -77,7 +77,7 @@ def test_a_scanned_result_becomes_a_signed_searchable_reusable_record(
 
 def test_an_unsigned_pdf_is_still_refused_by_a_plain_deposit(dservices: Services) -> None:
     scans = dservices.digitize.read([("a.png", scan(BIRTH))])
-    paper, meta = numbered(BIRTH, 7)
+    _paper, meta = numbered(BIRTH, 7)
     with pytest.raises(UnsignedDocument):
         dservices.deposit.deposit(scans.image_pdf(), "a.pdf", meta, SYSTEM)
 
@@ -108,7 +108,9 @@ def test_proposals_fill_a_batch_row_only_when_accepted(dservices: Services) -> N
     assert subjects["0101245486"]["name"] == "CÔNG TY TNHH ĐỨC THÀNH"
     assert subjects["079185002468"]["name"] == "Đặng Thị Lan"
     # a rerun of the batch finds it from the scans alone, without a result code
-    again = dservices.digitize.digitize([("dn.jpg", data)], dict(row), SYSTEM, accept_proposals=True)
+    again = dservices.digitize.digitize(
+        [("dn.jpg", data)], dict(row), SYSTEM, accept_proposals=True
+    )
     assert (again.outcome, again.record["record_id"]) == ("existing", record["record_id"])
 
 
@@ -119,8 +121,10 @@ def test_a_blank_page_gives_a_review_entry_and_garbage_a_clear_error(
     blank.info["dpi"] = (200, 200)
     row = {"issuer_code": "000.00.15.H62"}
     with pytest.raises(NeedsReview) as refused:
-        dservices.digitize.digitize([("trang.png", encode(blank))], row, SYSTEM, accept_proposals=True)
+        dservices.digitize.digitize(
+            [("trang.png", encode(blank))], row, SYSTEM, accept_proposals=True
+        )
     reasons = [r["reason"] for r in refused.value.extra["review"] if r["page"] == 1]
     assert any("trống" in r for r in reasons)
-    with pytest.raises(ScanRejected, match="rac.png"):
+    with pytest.raises(ScanRejected, match=r"rac\.png"):
         dservices.digitize.digitize([("rac.png", b"\x89PNG\r\n\x1a\nrubbish")], row, SYSTEM)

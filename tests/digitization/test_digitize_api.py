@@ -41,7 +41,8 @@ def test_propose_then_deposit_the_confirmed_metadata(
     auth = {"Authorization": f"Bearer {dkey()}"}
     data = scan(BIRTH, rotate=0.8, noise=0.02)
     proposed = dclient.post(
-        "/api/v1/digitizations/proposals", headers=auth,
+        "/api/v1/digitizations/proposals",
+        headers=auth,
         files=[("files", ("khai-sinh.png", data, "image/png"))],
     )
     assert proposed.status_code == 200, proposed.text
@@ -50,8 +51,11 @@ def test_propose_then_deposit_the_confirmed_metadata(
     assert body["metadata"]["subjects"][0]["name"] == "Nguyễn Thị Hồng Nhung"
     assert body["pages"] == 1
 
-    confirmed = {**body["metadata"], "procedure_code": "1.001193",
-                 "procedure_name": "Thủ tục đăng ký khai sinh"}
+    confirmed = {
+        **body["metadata"],
+        "procedure_code": "1.001193",
+        "procedure_name": "Thủ tục đăng ký khai sinh",
+    }
     form = {"metadata": json.dumps(confirmed, ensure_ascii=False)}
     files = [("files", ("khai-sinh.png", data, "image/png"))]
     created = dclient.post("/api/v1/digitizations", headers=auth, files=files, data=form)
@@ -76,13 +80,18 @@ def test_refusals_are_problems(dclient: TestClient, dkey: Callable[..., str]) ->
     _paper, meta = numbered(BIRTH, 300)
     form = {"metadata": json.dumps(meta, ensure_ascii=False)}
     garbage = [("files", ("rac.png", b"rubbish", "image/png"))]
-    assert_problem(dclient.post("/api/v1/digitizations", headers=reader, files=garbage, data=form),
-                   403)
-    assert_problem(dclient.post("/api/v1/digitizations", headers=writer, files=garbage, data=form),
-                   422, "unreadable-scan")
     assert_problem(
-        dclient.post("/api/v1/digitizations", headers=writer, files=garbage,
-                     data={"metadata": "{not json"}),
+        dclient.post("/api/v1/digitizations", headers=reader, files=garbage, data=form), 403
+    )
+    assert_problem(
+        dclient.post("/api/v1/digitizations", headers=writer, files=garbage, data=form),
+        422,
+        "unreadable-scan",
+    )
+    assert_problem(
+        dclient.post(
+            "/api/v1/digitizations", headers=writer, files=garbage, data={"metadata": "{not json"}
+        ),
         400,
     )
     assert_problem(dclient.post("/api/v1/digitizations", headers=writer, data=form), 422)

@@ -60,8 +60,13 @@ def test_without_a_signing_key_it_exits_78_naming_the_setting(
 ) -> None:
     (tmp_path / "a.png").write_bytes(scan(BIRTH))
     (tmp_path / "meta.json").write_text(json.dumps(BIRTH_META, ensure_ascii=False))
-    result = kho("digitize", "a.png", "--metadata", "meta.json",
-                 extra={"KHO_SIGNING_PKCS12": "", "KHO_SIGNING_PKCS12_PASSWORD": ""})
+    result = kho(
+        "digitize",
+        "a.png",
+        "--metadata",
+        "meta.json",
+        extra={"KHO_SIGNING_PKCS12": "", "KHO_SIGNING_PKCS12_PASSWORD": ""},
+    )
     assert result.returncode == 78, result.stderr
     assert "KHO_SIGNING_PKCS12" in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
@@ -69,16 +74,23 @@ def test_without_a_signing_key_it_exits_78_naming_the_setting(
 
 def test_propose_then_confirm_then_deposit(kho: Callable[..., Any], tmp_path: Path) -> None:
     (tmp_path / "p1.png").write_bytes(scan(BIRTH, rotate=-1.0, noise=0.02))
-    proposed = kho("digitize", "p1.png", "--propose",
-                   extra={"KHO_SIGNING_PKCS12": "", "KHO_SIGNING_PKCS12_PASSWORD": ""})
+    proposed = kho(
+        "digitize",
+        "p1.png",
+        "--propose",
+        extra={"KHO_SIGNING_PKCS12": "", "KHO_SIGNING_PKCS12_PASSWORD": ""},
+    )
     assert proposed.returncode == 0, proposed.stderr
     [body] = lines(proposed.stdout)
     assert body["fields"]["subjects"]["value"][0]["id"] == "012318004567"
     assert 0 <= body["fields"]["result_code"]["confidence"] <= 1
     assert {r["field"] for r in body["review"]} >= {"procedure_code", "procedure_name"}
     # the officer completes the proposal and confirms it
-    confirmed = {**body["metadata"], "procedure_code": "1.001193",
-                 "procedure_name": "Thủ tục đăng ký khai sinh"}
+    confirmed = {
+        **body["metadata"],
+        "procedure_code": "1.001193",
+        "procedure_name": "Thủ tục đăng ký khai sinh",
+    }
     (tmp_path / "meta.json").write_text(json.dumps(confirmed, ensure_ascii=False))
     done = kho("digitize", "p1.png", "--metadata", "meta.json")
     assert done.returncode == 0, done.stderr
@@ -99,8 +111,13 @@ def _batch(tmp_path: Path, count: int) -> Path:
         else:
             (tmp_path / f"r{seq}.png").write_bytes(scan(paper, noise=0.02, seed=seq))
             files = f"r{seq}.png"
-        rows.append({"file": files, **{k: v for k, v in meta.items() if k != "subjects"},
-                     "subjects": "citizen:012318004567:Nguyễn Thị Hồng Nhung"})
+        rows.append(
+            {
+                "file": files,
+                **{k: v for k, v in meta.items() if k != "subjects"},
+                "subjects": "citizen:012318004567:Nguyễn Thị Hồng Nhung",
+            }
+        )
     path = tmp_path / "batch.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -115,7 +132,11 @@ def test_a_batch_killed_mid_way_loses_and_duplicates_nothing(
     batch = _batch(tmp_path, 3)
     process = subprocess.Popen(
         [KHO, "digitize", "--batch", str(batch), "--jobs", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=tmp_path, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=tmp_path,
+        text=True,
     )
     assert process.stdout is not None
     first = json.loads(process.stdout.readline())  # printed once the record is durable
@@ -146,8 +167,9 @@ def test_bad_inputs_get_a_line_each_and_no_traceback(
 ) -> None:
     (tmp_path / "rac.png").write_bytes(b"rubbish")
     path = tmp_path / "b.csv"
-    path.write_text("file,issuer_code\nrac.png,000.00.15.H62\nthieu.png,000.00.15.H62\n",
-                    encoding="utf-8")
+    path.write_text(
+        "file,issuer_code\nrac.png,000.00.15.H62\nthieu.png,000.00.15.H62\n", encoding="utf-8"
+    )
     result = kho("digitize", "--batch", str(path))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

@@ -7,7 +7,6 @@ from support.ocrpages import page
 from kho.digitization.ocr import OcrPage
 from kho.digitization.proposals import propose, title_case
 
-
 BIRTH = page(
     "ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
     "XÃ TÂN PHONG Độc lập - Tự do - Hạnh phúc",
@@ -49,7 +48,9 @@ def test_dates_read_without_diacritics_and_impossible_dates_are_not_proposed() -
 
 
 def test_an_unknown_province_prefix_is_flagged_not_dropped() -> None:
-    proposal = propose([page("GIẤY KHAI SINH", "Họ và tên: LÊ VĂN AN", "Số định danh cá nhân: 003201001234")])
+    proposal = propose(
+        [page("GIẤY KHAI SINH", "Họ và tên: LÊ VĂN AN", "Số định danh cá nhân: 003201001234")]
+    )
     subject = proposal.fields["subjects"]
     assert subject.value[0]["id"] == "003201001234"
     assert subject.confidence < 0.8
@@ -57,7 +58,9 @@ def test_an_unknown_province_prefix_is_flagged_not_dropped() -> None:
 
 
 def test_enterprise_codes_have_their_check_digit_verified() -> None:
-    good = propose([page("Tên doanh nghiệp: CÔNG TY TNHH ĐỨC THÀNH", "Mã số doanh nghiệp: 0101245486")])
+    good = propose(
+        [page("Tên doanh nghiệp: CÔNG TY TNHH ĐỨC THÀNH", "Mã số doanh nghiệp: 0101245486")]
+    )
     assert good.fields["subjects"].value == [
         {"kind": "enterprise", "id": "0101245486", "name": "CÔNG TY TNHH ĐỨC THÀNH"}
     ]

@@ -58,7 +58,9 @@ def test_a_softhsm2_token_signs_through_pkcs11(
 ) -> None:
     token = make_softhsm_token(pki, tmp_path)
     config = SigningConfig(
-        pkcs11_module=token.module, pkcs11_token=token.label, pkcs11_pin=token.pin,
+        pkcs11_module=token.module,
+        pkcs11_token=token.label,
+        pkcs11_pin=token.pin,
         key_label=token.key_label,
     )
     signer = AgencySigner(config)
@@ -69,7 +71,9 @@ def test_a_softhsm2_token_signs_through_pkcs11(
         signer.close()
     assert services.verify.validate(signed).indication == "TOTAL-PASSED"
     wrong = SigningConfig(
-        pkcs11_module=token.module, pkcs11_token=token.label, pkcs11_pin=token.pin,
+        pkcs11_module=token.module,
+        pkcs11_token=token.label,
+        pkcs11_pin=token.pin,
         key_label="no-such-key",
     )
     with pytest.raises(SigningNotConfigured) as refused:
@@ -82,7 +86,10 @@ def test_a_softhsm2_token_signs_through_pkcs11(
     [
         (SigningConfig(), "KHO_SIGNING_PKCS12"),
         (SigningConfig(pkcs12=Path("/nonexistent.p12")), "KHO_SIGNING_PKCS12"),
-        (SigningConfig(pkcs11_module=Path("/usr/lib/softhsm/libsofthsm2.so")), "KHO_SIGNING_PKCS11_TOKEN"),
+        (
+            SigningConfig(pkcs11_module=Path("/usr/lib/softhsm/libsofthsm2.so")),
+            "KHO_SIGNING_PKCS11_TOKEN",
+        ),
         (
             SigningConfig(pkcs11_module=Path("/x.so"), pkcs11_token="t", pkcs11_pin="1"),
             "KHO_SIGNING_KEY_LABEL",

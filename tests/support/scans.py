@@ -72,6 +72,12 @@ def scan(result: PaperResult, fmt: str = "PNG", **degrade: Any) -> bytes:
 
 def tiff(*pages: Image.Image) -> bytes:
     out = io.BytesIO()
-    pages[0].save(out, format="TIFF", save_all=True, append_images=list(pages[1:]),
-                  dpi=pages[0].info.get("dpi", (200, 200)), compression="tiff_deflate")
+    pages[0].save(
+        out,
+        format="TIFF",
+        save_all=True,
+        append_images=list(pages[1:]),
+        dpi=pages[0].info.get("dpi", (200, 200)),
+        compression="tiff_deflate",
+    )
     return out.getvalue()

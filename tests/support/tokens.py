@@ -9,9 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
 from kho.demo.pki import TestPKI
 
@@ -20,20 +18,7 @@ P12_PASSWORD = "mật-khẩu-thử"
 
 
 def make_pkcs12(pki: TestPKI, folder: Path) -> Path:
-    key = serialization.load_pem_private_key(
-        (pki.folder / "keys" / "agency.key.pem").read_bytes(), password=None
-    )
-    chain = [x509.load_pem_x509_certificate(p.read_bytes()) for p in pki.intermediate_cert_paths]
-    data = pkcs12.serialize_key_and_certificates(
-        b"agency",
-        key,  # type: ignore[arg-type]
-        pki.signer_certificate("agency"),
-        chain,
-        BestAvailableEncryption(P12_PASSWORD.encode()),
-    )
-    path = folder / "agency.p12"
-    path.write_bytes(data)
-    return path
+    return pki.write_pkcs12(folder / "agency.p12", P12_PASSWORD)
 
 
 @dataclass(frozen=True)
@@ -60,14 +45,38 @@ def make_softhsm_token(pki: TestPKI, folder: Path) -> Token:
     token = Token(SOFTHSM_MODULE, "kho-test", "1234", "agency", conf)
     env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
     subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", token.label,
-         "--pin", token.pin, "--so-pin", "87654321"],
-        check=True, capture_output=True, env=env,
+        [
+            "softhsm2-util",
+            "--init-token",
+            "--free",
+            "--label",
+            token.label,
+            "--pin",
+            token.pin,
+            "--so-pin",
+            "87654321",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
     )
     subprocess.run(
-        ["softhsm2-util", "--import", str(pki.folder / "keys" / "agency.key.pem"),
-         "--token", token.label, "--label", token.key_label, "--id", "01", "--pin", token.pin],
-        check=True, capture_output=True, env=env,
+        [
+            "softhsm2-util",
+            "--import",
+            str(pki.folder / "keys" / "agency.key.pem"),
+            "--token",
+            token.label,
+            "--label",
+            token.key_label,
+            "--id",
+            "01",
+            "--pin",
+            token.pin,
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
     )
     import pkcs11
     from pkcs11 import Attribute, CertificateType, ObjectClass
