@@ -10,6 +10,7 @@ from kho.errors import KhoError
 
 __all__ = [
     "DigitizationError",
+    "DuplicateScans",
     "NeedsReview",
     "OcrFailed",
     "OcrUnavailable",
@@ -76,6 +77,13 @@ class SigningFailed(DigitizationError):
 
     problem_type = "signing-failed"
     title = "Signing failed"
+
+
+class DuplicateScans(DigitizationError):
+    """These scans were deposited already under another (issuer_code, result_code)."""
+
+    problem_type = "duplicate-content"
+    title = "These scans are already archived"
 
 
 class NeedsReview(DigitizationError):

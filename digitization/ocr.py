@@ -36,7 +36,11 @@ __all__ = [
 WORDS_SUFFIX: Final = ".words"
 _PLUGIN: Final = "kho.digitization.ocr_plugin"
 # OCRmyPDF's exit codes (ocrmypdf.ExitCode) that say something about the input.
-_INPUT_ERRORS: Final = {2: "the input is not a readable PDF or image", 8: "the PDF is encrypted"}
+_INPUT_ERRORS: Final = {
+    2: "the input is not a readable PDF or image",
+    6: "the PDF already has a text layer (born digital, or OCR'd before): give its scans",
+    8: "the PDF is encrypted",
+}
 
 
 @dataclass(frozen=True)

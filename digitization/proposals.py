@@ -12,9 +12,8 @@ dropped a diacritic still matches the labels.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
@@ -24,11 +23,18 @@ from kho.archive.identifiers import (
     is_agency_code,
     is_dossier_code,
 )
+from kho.digitization.fields import (
+    Box,
+    FieldProposal,
+    Proposal,
+    ReviewEntry,
+    fold,
+    sentence_case,
+    title_case,
+)
 from kho.digitization.ocr import OcrPage, Word
 
-__all__ = ["FieldProposal", "Proposal", "ReviewEntry", "propose", "title_case"]
-
-Box = tuple[float, float, float, float]
+__all__ = ["FieldProposal", "Proposal", "ReviewEntry", "fold", "propose", "title_case"]
 
 _DOSSIER: Final = re.compile(
     r"([a-z0-9]{3}) ?\. ?([a-z0-9]{2}) ?\. ?([a-z0-9]{2}) ?\. ?([a-z0-9]{3})"
@@ -81,76 +87,6 @@ _REQUIRED: Final = (
     "subjects",
     "issued_on",
 )
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics, đ→d, one character for one (offsets survive)."""
-    out = []
-    for char in unicodedata.normalize("NFC", text):
-        if char in "đĐ":
-            out.append("d")
-            continue
-        base = "".join(
-            c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)
-        )
-        out.append(base.lower() if len(base) == 1 else char.lower()[:1] or char)
-    return "".join(out)
-
-
-def title_case(name: str) -> str:
-    """NGUYỄN THỊ HỒNG NHUNG → Nguyễn Thị Hồng Nhung (NFC, diacritics kept)."""
-    words = unicodedata.normalize("NFC", name).split()
-    return " ".join(w[:1].upper() + w[1:].lower() for w in words)
-
-
-def _sentence_case(title: str) -> str:
-    text = unicodedata.normalize("NFC", " ".join(title.split())).lower()
-    return text[:1].upper() + text[1:]
-
-
-@dataclass(frozen=True)
-class FieldProposal:
-    value: Any
-    confidence: float
-    page: int | None = None
-    box: Box | None = None
-    source: str = "ocr"  # "ocr" | "qr"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "value": self.value,
-            "confidence": round(self.confidence, 3),
-            "page": self.page,
-            "box": list(self.box) if self.box else None,
-            "source": self.source,
-        }
-
-
-@dataclass(frozen=True)
-class ReviewEntry:
-    """CONTRACT.md: `{"page": n|null, "field": name|null, "reason": text}`."""
-
-    page: int | None
-    field: str | None
-    reason: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"page": self.page, "field": self.field, "reason": self.reason}
-
-
-@dataclass
-class Proposal:
-    fields: dict[str, FieldProposal] = field(default_factory=dict)
-    review: list[ReviewEntry] = field(default_factory=list)
-
-    def values(self) -> dict[str, Any]:
-        return {name: p.value for name, p in self.fields.items()}
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "fields": {name: p.to_json() for name, p in self.fields.items()},
-            "review": [r.to_json() for r in self.review],
-        }
 
 
 @dataclass(frozen=True)
@@ -304,7 +240,7 @@ class _Proposer:
             return
         best = max(candidates[:8], key=lambda ln: (ln.page == candidates[0].page, ln.height))
         conf, box = best.span(0, len(best.text))
-        value = _sentence_case(best.text)
+        value = sentence_case(best.text)
         known = fold(value) in _KNOWN_TITLES
         self.put("result_type", value, conf if known else conf * 0.8, best, box)
 

@@ -21,7 +21,7 @@ from typing import Any, Final
 from PIL import Image
 
 from kho.archive.identifiers import CITIZEN_ID, ENTERPRISE_ID, is_dossier_code
-from kho.digitization.proposals import FieldProposal, Proposal, ReviewEntry, fold
+from kho.digitization.fields import FieldProposal, Proposal, ReviewEntry, fold
 
 __all__ = ["QrCode", "merge_qr", "parse_payload", "read_qr"]
 

@@ -24,6 +24,7 @@ STATUS: dict[str, int] = {
     "method-not-allowed": 405,
     "not-acceptable": 406,
     "conflict": 409,
+    "duplicate-content": 409,
     "object-protected": 409,
     "too-large": 413,
     "unsupported-media-type": 415,

@@ -20,10 +20,11 @@ from typing import Any, Final
 from kho.archive.digitized import DigitizationInfo, ReviewNote, ScanInfo
 from kho.archive.errors import InvalidMetadata, ObjectNotFound
 from kho.archive.record import DepositMetadata
-from kho.digitization.errors import NeedsReview, PdfaFailed
+from kho.digitization.errors import DuplicateScans, NeedsReview, PdfaFailed
+from kho.digitization.fields import Proposal, ReviewEntry, fold
 from kho.digitization.ocr import OcrOptions, OcrResult, check_ocr_available, run_ocr
 from kho.digitization.pdfa import PdfaChecker
-from kho.digitization.proposals import Proposal, ReviewEntry, fold, propose
+from kho.digitization.proposals import propose
 from kho.digitization.qr import QrUnavailable, merge_qr, read_qr
 from kho.digitization.scans import MIN_DPI, ScanLimits, ScanSet, read_scans
 from kho.digitization.signing import AgencySigner, SigningConfig
@@ -239,16 +240,14 @@ class DigitizeService:
         self, scan_set: ScanSet, meta: dict[str, Any], access: Access
     ) -> DigitizeOutcome | None:
         issuer, result_code = meta.get("issuer_code"), meta.get("result_code")
-        if not isinstance(issuer, str) or not isinstance(result_code, str):
-            try:
-                ref = json.loads(self.b.store.get(self._ref_key(scan_set)))
-            except (ObjectNotFound, ValueError):
+        ref = self._ref(scan_set)
+        if isinstance(issuer, str) and isinstance(result_code, str):
+            if ref is not None and (ref[0], ref[1]) != (issuer, result_code):
+                self._refuse_duplicate(ref, meta)
+        else:
+            if ref is None or ("issuer_code" in meta and meta["issuer_code"] != ref[0]):
                 return None
-            issuer, result_code = ref.get("issuer_code"), ref.get("result_code")
-            if not isinstance(issuer, str) or not isinstance(result_code, str):
-                return None
-            if "issuer_code" in meta and meta["issuer_code"] != issuer:
-                return None
+            issuer, result_code = ref[0], ref[1]
         claim = self.b.packages.find_claim(issuer, result_code)
         if claim is None:
             return None
@@ -267,6 +266,28 @@ class DigitizeService:
                 record_id=claim.record_id,
             )
         return None
+
+    def _ref(self, scan_set: ScanSet) -> tuple[str, str, str] | None:
+        try:
+            ref = json.loads(self.b.store.get(self._ref_key(scan_set)))
+        except (ObjectNotFound, ValueError):
+            return None
+        fields = (ref.get("issuer_code"), ref.get("result_code"), ref.get("record_id"))
+        if not all(isinstance(f, str) for f in fields):
+            return None
+        return fields[0], fields[1], fields[2]
+
+    def _refuse_duplicate(self, ref: tuple[str, str, str], meta: dict[str, Any]) -> None:
+        """The same scans under another key: refused while that record still holds them
+        (CONTRACT.md's duplicate-content, judged by the scans), unless superseding it."""
+        claim = self.b.packages.find_claim(ref[0], ref[1])
+        if claim is None or claim.record_id != ref[2] or meta.get("supersedes") == ref[2]:
+            return
+        raise DuplicateScans(
+            f"these scans are already archived as {ref[0]} result {ref[1]} "
+            f"(record {ref[2]})",
+            record_id=ref[2],
+        )
 
     # -- metadata -----------------------------------------------------------------------
 

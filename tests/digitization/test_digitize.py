@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from support.scans import BIRTH, BIRTH_META, ENTERPRISE, encode, numbered, scan
 
-from kho.digitization.errors import NeedsReview, ScanRejected
+from kho.digitization.errors import DuplicateScans, NeedsReview, ScanRejected
 from kho.digitization.pdfa import PdfaChecker
 from kho.indexer.index import LookupQuery, SearchQuery
 from kho.services import Access, Services
@@ -73,6 +73,12 @@ def test_a_scanned_result_becomes_a_signed_searchable_reusable_record(
     with pytest.raises(Conflict) as conflict:
         dservices.digitize.digitize([("rescan.png", other)], dict(BIRTH_META), SYSTEM)
     assert conflict.value.extra["record_id"] == record["record_id"]
+    # the same scans under another result code: already archived (before any OCR)
+    _paper, other_meta = numbered(BIRTH, 8)
+    with pytest.raises(DuplicateScans) as duplicate:
+        dservices.digitize.digitize([("khai-sinh.png", data)], other_meta, SYSTEM)
+    assert duplicate.value.problem()["status"] == 409
+    assert duplicate.value.extra["record_id"] == record["record_id"]
 
 
 def test_an_unsigned_pdf_is_still_refused_by_a_plain_deposit(dservices: Services) -> None:
