@@ -180,11 +180,10 @@ class DigitizeService:
             if known is not None:
                 return known
 
-        before = self.pdfa.check(proposed.ocr.pdf)
+        signed = signer.sign(proposed.ocr.pdf)
+        before, after = self.pdfa.check_all([proposed.ocr.pdf, signed])
         if not before.conforms:
             raise PdfaFailed("OCR made no PDF/A-2b: " + "; ".join(before.failures[:3]))
-        signed = signer.sign(proposed.ocr.pdf)
-        after = self.pdfa.check(signed)
         if not after.conforms:
             raise PdfaFailed("the signed copy is not PDF/A-2b: " + "; ".join(after.failures[:3]))
 
