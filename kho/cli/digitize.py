@@ -219,8 +219,8 @@ def _summary(counts: Counter[str], to_review: list[tuple[str, int]], quiet: bool
 @click.option(
     "--batch",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="The ingest CSV (" + ",".join(BATCH_COLUMNS) + "), `file` holding a "
-    "result's pages joined by ';'; only `file` is required.",
+    help="The ingest CSV (columns as for `kho ingest --batch`, all optional but `file`), "
+    "`file` holding a result's pages joined by ';', relative to the CSV.",
 )
 @click.option(
     "--propose",

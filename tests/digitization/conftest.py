@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from support.tokens import P12_PASSWORD, make_pkcs12
+from support.tokens import P12_PASSWORD, Token, make_pkcs12, make_softhsm_token
 
 from kho.demo.pki import TestPKI
 from kho.services import Services
@@ -18,6 +18,13 @@ from kho.wiring import build_services
 @pytest.fixture(scope="session")
 def p12(pki: TestPKI, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_pkcs12(pki, tmp_path_factory.mktemp("p12"))
+
+
+@pytest.fixture(scope="session")
+def softhsm_token(pki: TestPKI, tmp_path_factory: pytest.TempPathFactory) -> Token:
+    """One token per test process: SoftHSM2 reads its configuration once, when the PKCS#11
+    module is first loaded."""
+    return make_softhsm_token(pki, tmp_path_factory.mktemp("softhsm"))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from support.scans import BIRTH, scan
-from support.tokens import P12_PASSWORD, make_softhsm_token
+from support.tokens import P12_PASSWORD, Token
 from support.tsa import serve_tsa
 
 from kho.demo.pki import TestPKI
@@ -54,9 +54,9 @@ def test_a_test_tsa_makes_it_pades_b_t(
 
 
 def test_a_softhsm2_token_signs_through_pkcs11(
-    services: Services, pki: TestPKI, tmp_path: Path, copy_pdf: bytes
+    services: Services, softhsm_token: Token, copy_pdf: bytes
 ) -> None:
-    token = make_softhsm_token(pki, tmp_path)
+    token = softhsm_token
     config = SigningConfig(
         pkcs11_module=token.module,
         pkcs11_token=token.label,
