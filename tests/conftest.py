@@ -22,8 +22,22 @@ from kho.settings import Settings, load_settings
 from kho.wiring import build_services
 
 # Tests see only the settings they set themselves.
+# The variables of scripts/services (its run folder, ports, caches) are kept: the outage
+# tests stop and start the engines with it, which must reuse the same ports.
+_KEPT = {
+    "KHO_TEST_BACKENDS",
+    "KHO_SERVICES_DIR",
+    "KHO_ES_PORT",
+    "KHO_ES_TRANSPORT_PORT",
+    "KHO_MINIO_PORT",
+    "KHO_MINIO_CONSOLE_PORT",
+    "KHO_TIKA_PORT",
+    "KHO_CACHE_DIR",
+    "KHO_SYSTEM_CACHE_DIR",
+    "KHO_ES_USER",
+}
 for _name in list(os.environ):
-    if _name.startswith("KHO_") and _name not in ("KHO_TEST_BACKENDS", "KHO_SERVICES_DIR"):
+    if _name.startswith("KHO_") and _name not in _KEPT:
         del os.environ[_name]
 
 ALL_SCOPES = (
