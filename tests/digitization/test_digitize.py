@@ -134,3 +134,17 @@ def test_a_blank_page_gives_a_review_entry_and_garbage_a_clear_error(
     assert any("trống" in r for r in reasons)
     with pytest.raises(ScanRejected, match=r"rac\.png"):
         dservices.digitize.digitize([("rac.png", b"\x89PNG\r\n\x1a\nrubbish")], row, SYSTEM)
+
+
+def test_fixity_checks_the_scans_kept_in_the_package(dservices: Services) -> None:
+    paper, meta = numbered(BIRTH, 11)
+    data = scan(paper, noise=0.02)
+    done = dservices.digitize.digitize([("a.png", data)], meta, SYSTEM)
+    assert dservices.fixity.run(SYSTEM).ok
+    sha = done.record["digitization"]["scan_sha256"][0]
+    key = dservices.backends.packages.original_key(sha)
+    dservices.backends.store.put(key, data[:-1] + bytes([data[-1] ^ 1]))  # one flipped bit
+    report = dservices.fixity.run(SYSTEM)
+    assert report.mismatches == [
+        {"record_id": done.record["record_id"], "sha256": sha, "problem": "hash mismatch"}
+    ]
