@@ -9,6 +9,7 @@ from __future__ import annotations
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
 from kho.services.deposit import DepositOutcome, DepositService
+from kho.services.digitize import DigitizeOutcome, DigitizeService
 from kho.services.fixity import FixityReport, FixityService
 from kho.services.health import HealthService
 from kho.services.indexing import IndexingService
@@ -30,6 +31,7 @@ __all__ = [
     "Content",
     "ContentLink",
     "DepositOutcome",
+    "DigitizeOutcome",
     "FixityReport",
     "Page",
     "Services",
@@ -49,6 +51,7 @@ class Services:
         self.deposit = DepositService(
             backends, self.audit, self.indexing, self.verify, self.lifecycle, agencies
         )
+        self.digitize = DigitizeService(backends, self.deposit)
         self.records = RecordService(backends, self.audit)
         self.lookup = LookupService(backends, self.audit)
         self.search = SearchService(backends, self.audit)
@@ -61,5 +64,6 @@ class Services:
 
     def close(self) -> None:
         self.refusals.flush(force=True)
+        self.digitize.close()
         self.audit.close()
         self.backends.close()
