@@ -16,8 +16,8 @@ from fastapi.staticfiles import StaticFiles
 
 __all__ = ["ASSETS_DIR", "DOCS_PATH", "STATIC_PATH", "install_docs"]
 
-# resolve(): under a strict editable install the modules are links into the source tree,
-# and StaticFiles serves no file whose real path lies outside its directory.
+# resolve(): from the source tree `kho/api` is a symlink to `api/` (pyproject.toml), and
+# StaticFiles serves no file whose real path lies outside its directory.
 ASSETS_DIR = Path(__file__).resolve().parent / "static"
 DOCS_PATH = "/api/v1/docs"
 STATIC_PATH = "/api/v1/static"

@@ -1,6 +1,6 @@
 """Hands every refused API request — 401, 403, and a deposit refused with any other 4xx but
 429 — to the services' RefusalGuard, which audits and throttles them by client address
-(kho/services/refusals.py). The throttle itself is checked where keys are, in api/deps.py.
+(services/refusals.py). The throttle itself is checked where keys are, in api/deps.py.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""TODO."""
+"""The archive: records, manifests and packages in an ObjectStore, signatures, the audit trail."""

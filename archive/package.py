@@ -19,7 +19,7 @@ A deposit writes original, text, report, manifest, outbox entry and content clai
 the claim last: a crash before the claim leaves only unreferenced objects, invisible to
 every reader and to `kho reindex`, which walks the claims. A content claim names a result
 code, not a record, so it is honoured only while a claim of that code holds those bytes
-(kho/services/content_claims.py).
+(services/content_claims.py).
 
 Every write returns a `Written` (key and SHA-256 of the bytes stored), which the services
 put into the audit event of the change, so `kho fixity` can tell a package file rewritten

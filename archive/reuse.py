@@ -16,8 +16,9 @@ from datetime import date
 from enum import StrEnum
 
 from kho.archive.status import Validity
+from kho.settings import SignaturePolicy
 
-__all__ = ["PASSED", "Reuse", "ReuseBlocker", "SignaturePolicy", "reuse_on"]
+__all__ = ["PASSED", "Reuse", "ReuseBlocker", "SignaturePolicy", "accepts", "reuse_on"]
 
 PASSED = "TOTAL-PASSED"
 FAILED = "TOTAL-FAILED"
@@ -36,17 +37,11 @@ class ReuseBlocker(StrEnum):
     unsigned = "unsigned"
 
 
-class SignaturePolicy(StrEnum):
-    """Which signature verdicts permit reuse (`KHO_REUSE_SIGNATURE`)."""
-
-    total_passed = PASSED
-    # Any indication of a signature that is there; a result without one is never reusable.
-    any = "any"
-
-    def accepts(self, indication: str | None) -> bool:
-        if indication is None:
-            return False
-        return self is SignaturePolicy.any or indication == PASSED
+def accepts(policy: SignaturePolicy, indication: str | None) -> bool:
+    """Whether `policy` lets a signature with this indication permit reuse."""
+    if indication is None:
+        return False
+    return policy is SignaturePolicy.any or indication == PASSED
 
 
 @dataclass(frozen=True)
@@ -78,7 +73,7 @@ def _validity_blockers(validity: Validity, day: date) -> list[ReuseBlocker]:
 
 
 def _signature_blocker(indication: str | None, policy: SignaturePolicy) -> ReuseBlocker | None:
-    if policy.accepts(indication):
+    if accepts(policy, indication):
         return None
     if indication is None:
         return ReuseBlocker.unsigned

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Finding records: text extraction, the SearchIndex and AuditIndex protocols, folding."""

@@ -1,7 +1,7 @@
 """The one error family of Kho: every refusal names a problem type, shared by the API and CLI.
 
 Each package raises its own subclasses (archive/errors.py, indexer/errors.py,
-kho/services/errors.py); the API turns a problem type into an HTTP status and an RFC 9457
+services/errors.py); the API turns a problem type into an HTTP status and an RFC 9457
 body, the CLI into a message and an exit code. Backend libraries' exceptions never cross a
 package boundary.
 """

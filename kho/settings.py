@@ -14,13 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from kho.archive.reuse import SignaturePolicy
-
 __all__ = [
     "LogFormat",
     "SearchBackend",
     "Settings",
     "SettingsError",
+    "SignaturePolicy",
     "StorageBackend",
     "load_settings",
 ]
@@ -44,6 +43,15 @@ class ExtractorBackend(StrEnum):
 class LogFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+class SignaturePolicy(StrEnum):
+    """Which signature verdicts permit reuse (`KHO_REUSE_SIGNATURE`); the rule that applies
+    it is archive/reuse.py's."""
+
+    total_passed = "TOTAL-PASSED"
+    # Any indication of a signature that is there; a result without one is never reusable.
+    any = "any"
 
 
 class SettingsError(Exception):
@@ -122,7 +130,7 @@ class Settings(BaseSettings):
     # always within 1-64 letters, digits, '.' and '-'.
     dossier_code_pattern: str | None = None
     # The HMAC key API keys and download links are keyed with; if unset, a random one is
-    # kept in `secrets_dir` (never in the object store: kho/services/secrets.py).
+    # kept in `secrets_dir` (never in the object store: services/secrets.py).
     api_key_secret: SecretStr | None = None
     # Where what must stay out of the store lives (mode 0700, files 0600): the HMAC key, the
     # audit checkpoint signing key, the local audit anchor. Default: beside the data folder,

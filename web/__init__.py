@@ -1,1 +1,1 @@
-"""TODO."""
+"""The web pages for officers, records managers and auditors (Vietnamese first)."""

@@ -15,7 +15,7 @@ from kho.services import Services
 __all__ = ["STATIC_DIR", "router", "templates"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-# resolve(): see kho/api/docs.py (StaticFiles and the strict editable install's links).
+# resolve(): see api/docs.py (StaticFiles and the kho/web symlink).
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 

@@ -1,1 +1,1 @@
-"""TODO."""
+"""ObjectStore backends: a local folder (the embedded default) and MinIO."""

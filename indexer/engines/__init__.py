@@ -1,1 +1,1 @@
-"""TODO."""
+"""SearchIndex and AuditIndex backends: SQLite FTS5 (embedded) and Elasticsearch."""

@@ -124,7 +124,7 @@ _HIT_SOURCE = [
     "view.record",
 ]
 
-# A signature verdict that permits reuse, as archive.reuse.SignaturePolicy.accepts.
+# A signature verdict that permits reuse, as archive.reuse.accepts.
 _SIGNATURE_QUERY: dict[SignaturePolicy, dict[str, Any]] = {
     SignaturePolicy.total_passed: {"term": {"indication": PASSED}},
     SignaturePolicy.any: {"exists": {"field": "indication"}},

@@ -86,7 +86,7 @@ _VALID_SQL = """(NOT d.disposed
     AND (d.valid_until IS NULL OR d.valid_until >= :day)
     AND d.valid_from <= :day)"""
 
-# A signature verdict that permits reuse, as archive.reuse.SignaturePolicy.accepts.
+# A signature verdict that permits reuse, as archive.reuse.accepts.
 _SIGNATURE_SQL = {
     SignaturePolicy.total_passed: "d.indication = :passed",
     SignaturePolicy.any: "d.indication IS NOT NULL",

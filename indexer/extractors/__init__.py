@@ -1,1 +1,1 @@
-"""TODO."""
+"""Extractor backends: pypdf in sandboxed worker processes (embedded) and Tika."""

@@ -4,7 +4,7 @@ A key reads `kho_<key id>_<secret>`. The store keeps `keys/<key id>.json` with t
 scopes, limits, expiry and HMAC-SHA256(secret) under a server secret, so checking a key
 costs one small read (cached for a second or two, so a revoked key stops working without
 a restart) and one HMAC, not a password hash. The server secret itself is kept out of
-the store (kho/services/secrets.py).
+the store (services/secrets.py).
 """
 
 from __future__ import annotations
