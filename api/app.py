@@ -21,7 +21,7 @@ from kho.api.middleware import (
 from kho.api.openapi import install_openapi
 from kho.api.problems import install_problem_handlers
 from kho.api.refusals import RefusalMiddleware
-from kho.api.routes import audit, health, keys, lookup, records, verify
+from kho.api.routes import audit, digitize, health, keys, lookup, records, verify
 from kho.services import Services
 
 __all__ = ["create_api"]
@@ -55,6 +55,7 @@ _TAGS = [
     {"name": "records", "description": "Deposit, read, download, revoke and supersede results"},
     {"name": "lookup", "description": "Reuse lookup by subject, and full-text search"},
     {"name": "verification", "description": "Signature validation reports"},
+    {"name": "digitization", "description": "Paper results: OCR, proposals, signing, deposit"},
     {"name": "audit", "description": "The audit trail, and a subject's access log"},
     {"name": "keys", "description": "Agencies' API keys (administrators)"},
     {"name": "health", "description": "Probes and metrics (no API key)"},
@@ -82,6 +83,7 @@ def create_api(
     install_openapi(app)
     install_docs(app, "/api/v1/openapi.json")
     app.include_router(records.router, prefix="/api/v1")
+    app.include_router(digitize.router, prefix="/api/v1")
     app.include_router(lookup.router, prefix="/api/v1")
     app.include_router(verify.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from kho.archive.deposit_warnings import DepositWarning
+from kho.archive.digitized import DigitizationInfo
 from kho.archive.record import DepositMetadata, Subject
 
 __all__ = [
@@ -140,6 +141,7 @@ class Manifest(_Frozen):
     validity_scope: str | None
     supersedes: str | None
     origin: Origin = Origin.born_digital
+    digitization: DigitizationInfo | None = None  # only for origin "digitized"
 
     file: FileInfo
     extraction: ExtractionInfo
@@ -167,6 +169,7 @@ class Manifest(_Frozen):
         deposited_at: datetime,
         deposited_by: Actor,
         warnings: list[DepositWarning],
+        digitization: DigitizationInfo | None = None,
     ) -> Manifest:
         return cls(
             version=1,
@@ -186,6 +189,8 @@ class Manifest(_Frozen):
             valid_until=metadata.valid_until,
             validity_scope=metadata.validity_scope,
             supersedes=metadata.supersedes,
+            origin=Origin.digitized if digitization is not None else Origin.born_digital,
+            digitization=digitization,
             file=file,
             extraction=extraction,
             signature=signature,

@@ -4,6 +4,7 @@ under concurrent load, memory and disk per record, on the embedded default and (
 
     .venv/bin/python bench/run.py                   # 2,000 results on the embedded default
     .venv/bin/python bench/run.py -n 10000 --write  # and append the figures to BENCHMARKS.md
+    .venv/bin/python bench/run.py --digitize 8      # and scanned pages per minute (OCR included)
 
 The corpus reuses a few signed templates with varied metadata (each deposit still hashes,
 extracts, validates signatures, writes its package, indexes and audits), so generating it
@@ -233,6 +234,13 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=500, help="lookups and searches timed")
     parser.add_argument("--threads", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--write", action="store_true", help="append the figures to BENCHMARKS.md")
+    parser.add_argument(
+        "--digitize",
+        type=int,
+        default=0,
+        metavar="PAGES",
+        help="also time digitization (bench_digitize.py) over this many scanned pages",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="kho-bench-"))
@@ -349,6 +357,10 @@ def main() -> int:
         with (ROOT / "BENCHMARKS.md").open("a", encoding="utf-8") as out:
             out.write("\n" + table)
     services.close()
+    if args.digitize:
+        from bench_digitize import run as run_digitize
+
+        run_digitize(args.digitize, os.cpu_count() or 1, args.stack, args.write)
     return 0
 
 

@@ -158,7 +158,8 @@ class Settings(BaseSettings):
     audit_checkpoint_key: Path | None = None
     # On MinIO, checkpoints are create-only objects under this object-lock mode.
     audit_checkpoint_lock_mode: CheckpointLockMode = Field(default="COMPLIANCE")
-    # An RFC 3161 time-stamping authority; when set, every checkpoint carries its token.
+    # An RFC 3161 time-stamping authority; when set, every checkpoint carries its token and
+    # digitized copies are signed PAdES B-T.
     tsa_url: str = ""
 
     # Text extraction on the embedded default runs in worker processes with these bounds:
@@ -171,6 +172,29 @@ class Settings(BaseSettings):
 
     # Log lines as text (the default) or one JSON object per line; both carry the request id.
     log_format: LogFormat = LogFormat.text
+
+    # Digitization (CONTRACT.md "Digitization"): the agency's signing key, from a PKCS#12
+    # file or a PKCS#11 token; an RFC 3161 TSA makes the signature PAdES B-T.
+    signing_pkcs12: Path | None = None
+    signing_pkcs12_password: SecretStr | None = None
+    signing_pkcs11_module: Path | None = None
+    signing_pkcs11_token: str | None = None
+    signing_pkcs11_pin: SecretStr | None = None
+    signing_key_label: str | None = None
+    # (`tsa_url` above also makes a digitized copy's signature PAdES B-T.)
+    # Where the signature says it was made (e.g. "Lai Châu, Việt Nam").
+    signing_location: str | None = None
+    # Limits on one result's scans; OCR gives up on a page (and on the whole) after these.
+    digitize_max_pages: int = Field(default=100, ge=1, le=5000)
+    digitize_max_page_mpixels: float = Field(default=80.0, gt=0, le=1000)
+    ocr_language: str = "vie"
+    ocr_page_timeout_s: float = Field(default=120.0, gt=0)
+    ocr_timeout_s: float = Field(default=1800.0, gt=0)
+    # Fields and pages below this OCR confidence (0..1) are listed for review.
+    digitize_review_below: float = Field(default=0.8, ge=0, le=1)
+    # veraPDF (the greenfield-apps jar from Maven Central) for the PDF/A checks; when unset,
+    # Kho looks in ~/.cache/kho/downloads and /var/cache/kho, else checks the structure itself.
+    verapdf_jar: Path | None = None
 
     @field_validator("trust_roots", "trust_intermediates", "crls", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from kho.retention.due import RetentionService
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
 from kho.services.deposit import DepositOutcome, DepositService
+from kho.services.digitize import DigitizeOutcome, DigitizeService
 from kho.services.fixity import FixityReport, FixityService
 from kho.services.health import HealthService
 from kho.services.indexing import IndexingService
@@ -34,6 +35,7 @@ __all__ = [
     "Content",
     "ContentLink",
     "DepositOutcome",
+    "DigitizeOutcome",
     "FixityReport",
     "LookupQuery",
     "Page",
@@ -56,6 +58,7 @@ class Services:
             backends, self.audit, self.indexing, self.verify, self.lifecycle, agencies
         )
         self.content_claims = self.deposit.content
+        self.digitize = DigitizeService(backends, self.deposit)
         self.records = RecordService(backends, self.audit)
         self.lookup = LookupService(backends, self.audit)
         self.search = SearchService(backends, self.audit)
@@ -73,5 +76,6 @@ class Services:
 
     def close(self) -> None:
         self.refusals.flush(force=True)
+        self.digitize.close()
         self.audit.close()
         self.backends.close()

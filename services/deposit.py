@@ -17,6 +17,7 @@ from typing import Any, Literal
 from ulid import ULID
 
 from kho.archive.deposit_warnings import DepositWarning, subjects_missing_from_text
+from kho.archive.digitized import DigitizationInfo
 from kho.archive.errors import InvalidMetadata, ObjectExists
 from kho.archive.manifest import (
     ExtractionInfo,
@@ -111,11 +112,21 @@ class DepositService:
         return metadata
 
     def deposit(
-        self, data: bytes, filename: str | None, metadata: object, access: Access
+        self,
+        data: bytes,
+        filename: str | None,
+        metadata: object,
+        access: Access,
+        *,
+        digitization: DigitizationInfo | None = None,
     ) -> DepositOutcome:
-        """Deposit one signed result (the pipeline above); counted by outcome in metrics."""
+        """Deposit one signed result (the pipeline above); counted by outcome in metrics.
+
+        `digitization` marks a copy Kho signed itself from scans (services/digitize.py):
+        the record's origin is `digitized`, and its identity is the scans' SHA-256s.
+        """
         try:
-            outcome = self._deposit(data, filename, metadata, access)
+            outcome = self._deposit(data, filename, metadata, access, digitization)
         except KhoError as exc:
             DEPOSITS.labels(outcome=refusal_kind(exc)).inc()
             raise
@@ -123,7 +134,12 @@ class DepositService:
         return outcome
 
     def _deposit(
-        self, data: bytes, filename: str | None, metadata: object, access: Access
+        self,
+        data: bytes,
+        filename: str | None,
+        metadata: object,
+        access: Access,
+        digitization: DigitizationInfo | None = None,
     ) -> DepositOutcome:
         meta = metadata if isinstance(metadata, DepositMetadata) else self.check_metadata(metadata)
         if not access.may_act_for(meta.issuer_code):
@@ -143,7 +159,7 @@ class DepositService:
 
         current = self.b.packages.find_claim(meta.issuer_code, meta.result_code)
         if current is not None:
-            if current.sha256 == sha256:
+            if self._same_content(current, sha256, digitization):
                 return self._existing(current.record_id, access)
             if meta.supersedes != current.record_id:
                 raise Conflict(
@@ -221,6 +237,7 @@ class DepositService:
                     pages=extraction.pages,
                 ),
             ],
+            digitization=digitization,
         )
         files.update([self.b.packages.write_manifest(manifest)])
         self.b.packages.add_outbox(record_id, now)
@@ -241,7 +258,7 @@ class DepositService:
             # Another deposit of the same result code won the race.
             self.b.packages.remove_outbox(record_id)
             winner = self.b.packages.find_claim(meta.issuer_code, meta.result_code)
-            if winner is not None and winner.sha256 == sha256:
+            if winner is not None and self._same_content(winner, sha256, digitization):
                 return self._existing(winner.record_id, access)
             self.content.release(taken)
             raise Conflict(
@@ -275,6 +292,17 @@ class DepositService:
             manifest, self.b.settings.zone, self.b.today(), self.b.settings.reuse_signature
         )
 
+    def _same_content(
+        self, claim: Claim, sha256: str, digitization: DigitizationInfo | None
+    ) -> bool:
+        """The same result again: the same bytes, or for a digitized copy the same scans."""
+        if claim.sha256 == sha256:
+            return True
+        if digitization is None:
+            return False
+        held = self.b.packages.latest_manifest(claim.record_id).digitization
+        return held is not None and held.scan_sha256 == digitization.scan_sha256
+
     def _superseded_target(self, meta: DepositMetadata, access: Access) -> str | None:
         """The record `supersedes` names, if the caller may act for its issuer: the same
         rule as the /supersede endpoint (AccessDenied otherwise)."""
@@ -288,6 +316,10 @@ class DepositService:
                 errors=[{"field": "supersedes", "message": "no such record"}],
             ) from None
         return meta.supersedes
+
+    def existing(self, record_id: str, access: Access) -> DepositOutcome:
+        """The outcome `existing` for a record held already (audited like a deposit)."""
+        return self._existing(record_id, access)
 
     def _existing(self, record_id: str, access: Access) -> DepositOutcome:
         manifest = self.b.packages.latest_manifest(record_id)

@@ -202,23 +202,30 @@ class FixityService:
             outcome.problems.append({"record_id": record_id, "file": key, "problem": text, **extra})
 
         present: dict[str, str] = {}
-        for key, sha, claim in claims:
-            present[key] = sha
-            original = packages.original_key(claim.sha256)
+
+        def check_original(sha256: str, what: str) -> None:
+            """An original (or a digitized record's scan) is named by its hash."""
+            original = packages.original_key(sha256)
             if original in present:
-                continue
+                return
             try:
                 actual, size = _sha_of(store, original, stream=True)
             except ObjectNotFound:
                 if original not in audited.removed:
-                    problem(original, "original missing", sha256=claim.sha256)
+                    problem(original, f"{what} missing", sha256=sha256)
                 present[original] = ""
-                continue
+                return
             outcome.bytes += size
             present[original] = actual
-            if actual != claim.sha256:
-                problem(original, "hash mismatch", sha256=claim.sha256)
+            if actual != sha256:
+                problem(original, "hash mismatch", sha256=sha256)
             expected.pop(original, None)  # its name is its audited hash
+
+        for key, sha, claim in claims:
+            present[key] = sha
+            check_original(claim.sha256, "original")
+        for scan in self._scans(record_id):
+            check_original(scan, "scan")
         for key in store.list(f"records/{record_id}/"):
             try:
                 present[key], size = _sha_of(store, key, stream=False)
@@ -240,6 +247,14 @@ class FixityService:
         for key in sorted(set(expected) - audited.removed):
             problem(key, "missing since it was audited")
         return outcome
+
+    def _scans(self, record_id: str) -> tuple[str, ...]:
+        """A digitized record's scans are kept in its package like originals: checked too."""
+        try:
+            digitization = self.b.packages.latest_manifest(record_id).digitization
+        except ObjectNotFound:
+            return ()
+        return digitization.scan_sha256 if digitization is not None else ()
 
 
 def describe(report: FixityReport) -> Iterator[str]:

@@ -62,6 +62,7 @@ def record_view(manifest: Manifest, zone: ZoneInfo) -> dict[str, Any]:
         "filename": manifest.file.filename,
         "pages": manifest.file.pages,
         "origin": manifest.origin.value,
+        **({"digitization": manifest.digitization.view()} if manifest.digitization else {}),
         "signature": {
             **manifest.signature.model_dump(mode="json"),
             "signed_at": _when(manifest.signature.signed_at, zone),

@@ -12,6 +12,7 @@ import pytest
 import kho
 from kho.archive import errors as archive_errors
 from kho.archive.signatures import SignatureError, TrustConfig, UnreadablePdf
+from kho.digitization import errors as digitization_errors
 from kho.errors import STATUS, Conflict, KhoError, NotFound, Unavailable, UnreadableDocument
 from kho.indexer import errors as indexer_errors
 from kho.retention import errors as retention_errors
@@ -50,6 +51,7 @@ def test_every_problem_type_raised_anywhere_is_in_the_catalogue() -> None:
         (archive_errors, archive_errors.ArchiveError),
         (indexer_errors, indexer_errors.IndexerError),
         (retention_errors, retention_errors.RetentionError),
+        (digitization_errors, digitization_errors.DigitizationError),
         (service_errors, service_errors.ServiceError),
     ],
 )
@@ -95,6 +97,9 @@ def test_unreadable_signature_input_is_an_archive_error_not_an_indexer_one() -> 
         (archive_errors.StoreUnavailable("down"), "failed"),
         (indexer_errors.ExtractorUnavailable("down"), "failed"),
         (KhoError("a bug"), "failed"),
+        (digitization_errors.DuplicateScans("same scans"), "conflict"),
+        (digitization_errors.OcrUnavailable("no tesseract"), "failed"),
+        (digitization_errors.ScanRejected("garbage"), "invalid"),
     ],
 )
 def test_deposit_outcomes_are_judged_by_kind(error: KhoError, kind: str) -> None:

@@ -466,6 +466,21 @@ class TestPKI:
             raise UnknownSigner(f"unknown signer {signer!r}; one of {', '.join(SIGNERS)}")
         return self._certs[signer]
 
+    def write_pkcs12(self, path: Path, password: str, signer: str = "agency") -> Path:
+        """The signer's key, certificate and chain as a PKCS#12 file (`KHO_SIGNING_PKCS12`,
+        for trying `kho digitize`): encrypted with `password`."""
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        data = pkcs12.serialize_key_and_certificates(
+            signer.encode(),
+            self._keys[signer],
+            self.signer_certificate(signer),
+            [self._certs["intermediate-ca"]],
+            serialization.BestAvailableEncryption(password.encode()),
+        )
+        self._write(path, data, private=True)
+        return path
+
     # --- signing --------------------------------------------------------------------
 
     def sign_pdf(
