@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kho.archive.reuse import ReuseBlocker
+from kho.archive.view import RecordView
 
 __all__ = [
     "AccessLogEntry",
@@ -17,7 +17,6 @@ __all__ = [
     "ContentLinkIn",
     "ContentLinkOut",
     "DepositOut",
-    "DepositWarningOut",
     "FacetValue",
     "KeyCreated",
     "KeyIn",
@@ -29,7 +28,6 @@ __all__ = [
     "RevokeIn",
     "SearchItem",
     "SearchList",
-    "Subject",
     "SupersedeIn",
 ]
 
@@ -48,13 +46,13 @@ _RECORD_EXAMPLE: dict[str, Any] = {
     "valid_from": "2026-11-22",
     "valid_until": None,
     "validity_scope": "Toàn quốc",
-    "status": "valid",
-    "reusable": True,
-    "reuse_blockers": [],
+    "supersedes": None,
+    "origin": "born_digital",
     "sha256": "9f2c…",
     "size": 48213,
     "media_type": "application/pdf",
     "filename": "giay-khai-sinh.pdf",
+    "pages": 1,
     "signature": {
         "indication": "TOTAL-PASSED",
         "subindication": None,
@@ -62,7 +60,19 @@ _RECORD_EXAMPLE: dict[str, Any] = {
         "signed_at": "2026-11-22T09:15:00+07:00",
     },
     "retention": {"rule": "default:permanent", "retain_until": None, "holds": []},
+    "superseded_by": None,
+    "superseded_at": None,
+    "revoked_at": None,
+    "revocation_reason": None,
+    "disposed_at": None,
+    "deposited_at": "2026-11-22T10:02:41.518223+07:00",
+    "source_system": "Hệ thống một cửa điện tử tỉnh Lai Châu",
+    "extraction": {"language": "vi", "ocr_used": False, "pages_needing_ocr": []},
     "warnings": [],
+    "version": 1,
+    "status": "valid",
+    "reusable": True,
+    "reuse_blockers": [],
     "content_url": "/api/v1/records/01JD3V7Y8K3N2W6Q4T9ZB5XK1M/content",
 }
 
@@ -95,81 +105,17 @@ _WARNING_EXAMPLE: dict[str, Any] = {
 }
 
 
-class Subject(BaseModel):
-    kind: str = Field(description="citizen | enterprise")
-    id: str = Field(description="12-digit personal ID number or enterprise code")
-    name: str
+class RecordOut(RecordView):
+    """A record's metadata: archive/view.py's RecordView, field for field, with the link to
+    its signed bytes. `status`, `reusable` and `reuse_blockers` are computed for the day
+    asked (today, or the lookup's `valid_on`)."""
 
-
-class Signature(BaseModel):
-    indication: str | None = Field(
-        None, description="TOTAL-PASSED | INDETERMINATE | TOTAL-FAILED (ETSI EN 319 102-1)"
-    )
-    subindication: str | None = None
-    signer: str | None = None
-    signed_at: str | None = None
-
-
-class RetentionOut(BaseModel):
-    rule: str
-    retain_until: str | None = None
-    holds: list[str] = []
-
-
-class DepositWarningOut(BaseModel):
-    """Something that looks wrong with an accepted deposit, kept in its manifest."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [_WARNING_EXAMPLE]})
-
-    code: str = Field(
-        description="subject_id_not_in_text (a subject ID that does not occur in the "
-        "extracted text; scans without text are exempt), unknown_province_prefix, "
-        "enterprise_check_digit, note (an older manifest's warning)",
-        examples=["subject_id_not_in_text"],
-    )
-    message: str = Field(description="For people, Vietnamese first")
-
-
-class RecordOut(BaseModel):
-    """A record's metadata (the manifest view); `status`, `reusable` and `reuse_blockers`
-    are computed for the day asked (today, or the lookup's `valid_on`)."""
-
+    # Unknown keys are dropped, never passed through (the model is the whole shape); a
+    # response is never refused for one, so a stale index document cannot make a 500.
     model_config = ConfigDict(
-        extra="allow", json_schema_extra={"examples": [_RECORD_EXAMPLE, _FORGED_EXAMPLE]}
+        extra="ignore", json_schema_extra={"examples": [_RECORD_EXAMPLE, _FORGED_EXAMPLE]}
     )
 
-    record_id: str
-    issuer_code: str
-    result_code: str
-    dossier_code: str | None
-    procedure_code: str
-    procedure_name: str
-    result_type: str
-    subjects: list[Subject]
-    issued_on: str
-    valid_from: str
-    valid_until: str | None
-    validity_scope: str | None
-    status: str = Field(description="valid | expired | revoked | superseded | disposed")
-    reusable: bool = Field(
-        description="May be reused instead of asking for paper: valid on the day and its "
-        "signature TOTAL-PASSED (or any indication under KHO_REUSE_SIGNATURE=any)",
-        examples=[True, False],
-    )
-    reuse_blockers: list[ReuseBlocker] = Field(
-        description="Why not, when `reusable` is false (empty when it is true): every "
-        "validity rule the result fails on the day, and the signature's verdict",
-        examples=[[], ["signature_indeterminate"], ["expired"], ["revoked", "signature_failed"]],
-    )
-    sha256: str
-    size: int
-    media_type: str
-    filename: str
-    signature: Signature
-    retention: RetentionOut
-    warnings: list[DepositWarningOut] = Field(
-        [], description="What looked wrong when it was deposited (it was accepted)"
-    )
     content_url: str | None = Field(
         None, description="Where to fetch the signed bytes (needs the same headers)"
     )
@@ -179,7 +125,6 @@ class DepositOut(RecordOut):
     """The deposited (or already held) record, and whether it is searchable yet."""
 
     model_config = ConfigDict(
-        extra="allow",
         json_schema_extra={
             "examples": [
                 {

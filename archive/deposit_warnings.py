@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["DepositWarning", "WarningCode", "subjects_missing_from_text"]
 
@@ -28,10 +28,17 @@ class WarningCode(StrEnum):
 
 
 class DepositWarning(BaseModel):
+    """Something that looks wrong with an accepted deposit, kept in its manifest."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    code: str
-    message: str
+    code: str = Field(
+        description="subject_id_not_in_text (a subject ID that does not occur in the "
+        "extracted text; scans without text are exempt), unknown_province_prefix, "
+        "enterprise_check_digit, note (an older manifest's warning)",
+        examples=["subject_id_not_in_text"],
+    )
+    message: str = Field(description="For people, Vietnamese first")
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}

@@ -65,8 +65,6 @@ class ProposalOut(BaseModel):
 
 
 class DigitizationOut(RecordOut):
-    model_config = ConfigDict(extra="allow")
-
     indexed: bool
     outcome: str = Field(description="created | existing")
     review: list[ReviewOut]

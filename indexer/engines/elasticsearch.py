@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
+from kho.archive.model import Indexed
 from kho.archive.reuse import PASSED, SignaturePolicy
 from kho.archive.status import Status, Validity
 from kho.indexer.errors import IndexUnavailable
@@ -40,6 +41,7 @@ from kho.indexer.folding import fold, words
 from kho.indexer.highlight import hit_highlights, query_terms
 from kho.indexer.index import (
     FACET_FIELDS,
+    FILTER_FIELDS,
     Hit,
     IndexDocument,
     LookupQuery,
@@ -63,6 +65,31 @@ _DAY = {"type": "date", "format": "strict_date"}
 _INSTANT = {"type": "date", "format": "strict_date_optional_time"}
 _SEARCHABLE = ("meta", "body", "meta_folded", "body_folded")
 
+# The mapping of each kind of filter field (indexer/index.py FILTER_FIELDS).
+ES_TYPES: dict[Indexed, dict[str, Any]] = {
+    Indexed.keyword: _KEYWORD,
+    Indexed.day: _DAY,
+    Indexed.instant: _INSTANT,
+    Indexed.flag: {"type": "boolean"},
+    Indexed.number: {"type": "long"},
+}
+
+
+def _properties() -> dict[str, Any]:
+    return {
+        # The filter fields, derived from the record model.
+        **{name: ES_TYPES[spec.kind] for name, spec in FILTER_FIELDS.items()},
+        "subject_ids": _KEYWORD,
+        "indexed_at": _INSTANT,
+        "meta": _TEXT,
+        "body": _TEXT,
+        "meta_folded": _TEXT,
+        "body_folded": _TEXT,
+        # The record's JSON view, the original text and the metadata text: stored,
+        # returned with hits, never indexed.
+        "view": {"type": "object", "enabled": False},
+    }
+
 
 def _mappings(prefix: str) -> dict[str, Any]:
     return {
@@ -71,32 +98,7 @@ def _mappings(prefix: str) -> dict[str, Any]:
         # The searchable fields are derived from `view` (see _searchable); not storing them
         # twice keeps the index about half the size.
         "_source": {"excludes": list(_SEARCHABLE)},
-        "properties": {
-            "record_id": _KEYWORD,
-            "version": {"type": "long"},
-            "issuer_code": _KEYWORD,
-            "result_code": _KEYWORD,
-            "dossier_code": _KEYWORD,
-            "procedure_code": _KEYWORD,
-            "result_type": _KEYWORD,
-            "subject_ids": _KEYWORD,
-            "indication": _KEYWORD,
-            "issued_on": _DAY,
-            "valid_from": _DAY,
-            "valid_until": _DAY,
-            "revoked_on": _DAY,
-            "superseded_on": _DAY,
-            "disposed": {"type": "boolean"},
-            "deposited_at": _INSTANT,
-            "indexed_at": _INSTANT,
-            "meta": _TEXT,
-            "body": _TEXT,
-            "meta_folded": _TEXT,
-            "body_folded": _TEXT,
-            # The record's JSON view, the original text and the metadata text: stored,
-            # returned with hits, never indexed.
-            "view": {"type": "object", "enabled": False},
-        },
+        "properties": _properties(),
     }
 
 
@@ -362,6 +364,9 @@ class ElasticsearchIndex:
                 return
             with contextlib.suppress(_IndexMissing), self._errors("preparing the index"):
                 if self._es.indices.exists_alias(name=self.alias):
+                    # An index made before a filter field existed gets its mapping (empty
+                    # for the records indexed then, until `kho reindex`).
+                    self._es.indices.put_mapping(index=self.alias, properties=_properties())
                     self._ready = True
                     return
             first = f"{self.alias}-v0"
