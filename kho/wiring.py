@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from kho.archive.audit import AuditTrail
-from kho.archive.audit_checkpoint import CheckpointAnchor, LocalFileAnchor
+from kho.archive.audit.anchor import CheckpointAnchor, LocalFileAnchor
 from kho.archive.package import Packages
 from kho.archive.store import ObjectStore
 from kho.indexer.events import AuditIndex

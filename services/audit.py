@@ -1,7 +1,7 @@
 """The audit service: every access to a citizen's data and every change, as a chained event;
 and the ways to read the trail back (queries, a subject's access log, verification, export).
 
-Appending is the trail's job (archive/audit.py: group commit, sealed segments). Each batch
+Appending is the trail's job (archive/audit/: group commit, sealed segments). Each batch
 the trail makes durable is handed to a background thread that adds it to the event index,
 so a request never waits on the index; what the index missed (it was down, the process
 died) is caught up from the trail by `catch_up`, which the server runs periodically.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from kho.archive.audit import AuditTrail
-from kho.archive.audit_checkpoint import CheckpointAnchor
+from kho.archive.audit.anchor import CheckpointAnchor
 from kho.archive.manifest import Actor
 from kho.archive.package import Packages
 from kho.archive.store import ObjectStore

@@ -12,7 +12,7 @@ name, which is its hash.
 
 Why here and not in `kho audit verify`: fixity is the command that reads the packages; the
 audit verification vouches for the trail the hashes come from (its chain and its signed
-checkpoints, archive/audit_checkpoint.py). Someone who rewrote a manifest and the audit
+checkpoints, archive/audit/checkpoint.py). Someone who rewrote a manifest and the audit
 event together, recomputing the chain, passes fixity but fails the audit verification; run
 both (the server's operators schedule both).
 
