@@ -12,6 +12,7 @@ __all__ = [
     "ObjectNotFound",
     "ObjectProtected",
     "StoreUnavailable",
+    "UnknownAgency",
 ]
 
 
@@ -22,6 +23,13 @@ class ArchiveError(KhoError):
 class InvalidMetadata(ArchiveError):
     problem_type = "invalid-metadata"
     title = "Invalid metadata"
+
+
+class UnknownAgency(ArchiveError):
+    """The issuer is not in the agency registry (KHO_AGENCY_REGISTRY), when one is set."""
+
+    problem_type = "unknown-agency"
+    title = "Unknown agency"
 
 
 class ObjectNotFound(ArchiveError, NotFound):

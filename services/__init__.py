@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date
 
 from kho.retention.due import RetentionService
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
+from kho.services.base import Backends
 from kho.services.deposit import DepositOutcome, DepositService
 from kho.services.digitize import DigitizeOutcome, DigitizeService
 from kho.services.fixity import FixityReport, FixityService

@@ -21,7 +21,8 @@ from kho.archive.identifiers import subject_kind_of
 from kho.indexer.errors import IndexUnavailable
 from kho.indexer.events import AuditQuery as EventQuery
 from kho.metrics import AUDIT_APPENDS, AUDIT_BATCHES, AUDIT_INDEX_FAILURES
-from kho.services.base import Access, Backends
+from kho.services.access import Access
+from kho.services.base import Backends
 from kho.services.checkpoints import CheckpointService
 from kho.services.errors import InvalidQuery, MissingPurpose
 from kho.services.paging import Page, check_paging

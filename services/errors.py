@@ -1,11 +1,13 @@
 """Refusals the services make, each with its problem type (the API maps them to statuses).
 
 `Conflict` is the kernel's one conflict (kho/errors.py), raised as it is: a result code
-holding other bytes, a change made twice, a race lost. The others are `ServiceError`s.
+holding other bytes, a change made twice, a race lost. `UnknownAgency` is the archive's
+(a metadata check, archive/record.py), named here too. The others are `ServiceError`s.
 """
 
 from __future__ import annotations
 
+from kho.archive.errors import UnknownAgency
 from kho.errors import Conflict, KhoError, NotFound
 
 __all__ = [
@@ -64,11 +66,6 @@ class InvalidQuery(ServiceError):
 
 class RecordNotFound(ServiceError, NotFound):
     title = "Record not found"
-
-
-class UnknownAgency(ServiceError):
-    problem_type = "unknown-agency"
-    title = "Unknown agency"
 
 
 class NotAuthenticated(ServiceError):

@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from kho.archive.errors import ObjectNotFound
 from kho.archive.package import Claim, Packages
 from kho.archive.store import ObjectStore
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
+from kho.services.base import Backends
 
 __all__ = ["FixityReport", "FixityService", "describe"]
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 from kho.archive.identifiers import subject_kind_of
 from kho.indexer import index
 from kho.metrics import LOOKUPS
+from kho.services.access import Access, require_purpose
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
+from kho.services.base import Backends
 from kho.services.errors import AccessDenied, InvalidQuery
 from kho.services.paging import MAX_PAGE_SIZE, Page
 from kho.services.paging import check_paging as _check_paging
 from kho.services.queries import LookupQuery, SearchQuery
-from kho.services.records import require_purpose
 from kho.services.views import hit_view
 
 __all__ = ["MAX_PAGE_SIZE", "LookupQuery", "LookupService", "Page", "SearchQuery", "SearchService"]
