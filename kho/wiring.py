@@ -12,6 +12,7 @@ from pathlib import Path
 from kho.archive.audit import AuditTrail
 from kho.archive.audit.anchor import CheckpointAnchor, LocalFileAnchor
 from kho.archive.package import Packages
+from kho.archive.signatures import install as install_signatures
 from kho.archive.store import ObjectStore
 from kho.indexer.events import AuditIndex
 from kho.indexer.extract import Extractor
@@ -126,6 +127,8 @@ def _agencies(path: Path | None) -> frozenset[str] | None:
 
 
 def build_services(settings: Settings) -> Services:
+    # Library speed-ups for signature validation, installed here once, not at import.
+    install_signatures()
     store = build_store(settings)
     backends = Backends(
         settings=settings,

@@ -8,7 +8,8 @@ signature and per document, built on pyHanko, with a cache of certificate path r
     report.to_json()   # the full report; report.evidence() the DER validation data
 
 The names are loaded on first use (PEP 562): the manifest needs `Indication` without
-paying for pyHanko's import (over a second) in every process that reads records.
+paying for pyHanko's import (over a second) in every process that reads records. Nothing
+here changes a library at import: the composition root calls `install()` once.
 """
 
 from __future__ import annotations
@@ -97,9 +98,21 @@ __all__ = [
     "ValidationPolicy",
     "ValidationPolicyError",
     "default_cache",
+    "install",
     "quiet_library_logs",
     "validate_pdf",
 ]
+
+
+def install() -> frozenset[str]:
+    """Prepare the process for validating signatures, once (kho/wiring.py and `kho verify`
+    call it): the speed-ups over pyHanko and asn1crypto (speedups.py; returns those
+    installed) and the libraries' loggers kept off the console (quiet_library_logs)."""
+    from .speedups import install as install_speedups
+    from .validate import quiet_library_logs as quiet
+
+    quiet()
+    return install_speedups()
 
 
 def __getattr__(name: str) -> Any:

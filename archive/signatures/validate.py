@@ -36,7 +36,6 @@ from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-from . import speedups
 from .cache import PathValidationCache
 from .document import (
     EmbeddedData,
@@ -80,15 +79,12 @@ _LIBRARY_LOGGERS = ("pyhanko", "pyhanko_certvalidator", "asn1crypto")
 def quiet_library_logs(level: int = logging.CRITICAL) -> None:
     """Keep pyHanko's and certvalidator's warnings (which carry tracebacks for bad input)
     off the console, unless logging was configured for them. The CLI's `--debug` may
-    set these loggers to DEBUG afterwards."""
+    set these loggers to DEBUG afterwards. Called by `kho.archive.signatures.install`."""
     for name in _LIBRARY_LOGGERS:
         library_logger = logging.getLogger(name)
         if library_logger.level == logging.NOTSET:
             library_logger.setLevel(level)
 
-
-quiet_library_logs()
-speedups.install()
 
 # Sub-indications that past validation can turn into a pass given an earlier proof of
 # existence (EN 319 102-1 § 5.6.2.4).
