@@ -8,6 +8,12 @@ control flow is that of EN 319 102-1 validation with time and past signature val
 existence (expired, revoked, stale revocation data), it is judged again as of the best
 proof available: a trusted signature timestamp, a trusted later document timestamp, or
 the archive's own deposit time (`moment`).
+
+Longer than Kho's usual module on purpose: it is that control flow, one judgement per
+signature read top to bottom, and split across modules its order (format, integrity,
+chain now, then as of the best proof of existence, then the policy's constraints) would no
+longer be readable in one place. The parts it calls are their own modules (document.py,
+paths.py, timestamps.py, modifications.py, policy.py, messages.py).
 """
 
 from __future__ import annotations
