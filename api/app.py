@@ -58,7 +58,10 @@ _TAGS = [
     {"name": "verification", "description": "Signature validation reports"},
     {"name": "digitization", "description": "Paper results: OCR, proposals, signing, deposit"},
     {"name": "audit", "description": "The audit trail, and a subject's access log"},
-    {"name": "indicators", "description": "Settlement notices, the backlog, Decision 468 indicators"},
+    {
+        "name": "indicators",
+        "description": "Settlement notices, the backlog, Decision 468 indicators",
+    },
     {"name": "keys", "description": "Agencies' API keys (administrators)"},
     {"name": "health", "description": "Probes and metrics (no API key)"},
 ]

@@ -18,11 +18,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from kho.archive.errors import InvalidMetadata, ObjectExists, ObjectNotFound
+from kho.archive.identifiers import is_dossier_code
 from kho.archive.levels import level_problem
 from kho.archive.manifest import Actor
 from kho.archive.metadata_json import check_nesting
 from kho.archive.package import claim_hash
-from kho.archive.identifiers import is_dossier_code
 from kho.archive.record import (
     _RESULT_OF_DOSSIER,
     AgencyCode,
@@ -71,7 +71,11 @@ class SettlementNotice(BaseModel):
             raise _FieldError("level", problem)
         # The result code belongs to its dossier, by the deposit's own rule.
         derived = _RESULT_OF_DOSSIER.fullmatch(self.result_code)
-        if derived and is_dossier_code(derived["dossier"]) and derived["dossier"] != self.dossier_code:
+        if (
+            derived
+            and is_dossier_code(derived["dossier"])
+            and derived["dossier"] != self.dossier_code
+        ):
             raise _FieldError(
                 "result_code",
                 f"result_code {self.result_code} does not belong to dossier_code "
@@ -111,7 +115,9 @@ def parse_notice(raw: object) -> SettlementNotice:
                 message = "unknown field"
             elif err["type"] == "missing":
                 message = "required"
-            errors.append({"field": ".".join(str(p) for p in err["loc"]) or "notice", "message": message})
+            errors.append(
+                {"field": ".".join(str(p) for p in err["loc"]) or "notice", "message": message}
+            )
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
         raise InvalidMetadata(f"invalid settlement notice: {summary}", errors=errors) from None
 
@@ -127,9 +133,9 @@ class StoredNotice(BaseModel):
     received_by: Actor
 
     def to_bytes(self) -> bytes:
-        return json.dumps(
-            self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True
-        ).encode("utf-8")
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True).encode(
+            "utf-8"
+        )
 
 
 def notice_key(issuer_code: str, result_code: str) -> str:

@@ -31,7 +31,9 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date 
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD", ctx, param) from None
+        raise click.BadParameter(
+            f"{value!r} is not a date written YYYY-MM-DD", ctx, param
+        ) from None
 
 
 def _line(body: dict[str, Any]) -> None:
@@ -87,15 +89,20 @@ def import_(state: CliContext, csv_file: Path, quiet: bool) -> int:
             k: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k is not None
         }
         if None in row:  # more cells than columns
-            raw["extra_cells"] = row[None]  # type: ignore[index]
+            raw["extra_cells"] = row[None]
         line: dict[str, Any] = {"index": index, "result_code": raw.get("result_code")}
         try:
             outcome = services.settlements.notify(raw, access)
-            line.update(outcome=outcome.outcome, record_id=outcome.notice["record_id"], problem=None)
+            line.update(
+                outcome=outcome.outcome, record_id=outcome.notice["record_id"], problem=None
+            )
         except KhoError as exc:
             ok = False
-            kind = {"invalid-metadata": "invalid", "unknown-agency": "invalid",
-                    "conflict": "conflict"}.get(exc.problem_type, "failed")
+            kind = {
+                "invalid-metadata": "invalid",
+                "unknown-agency": "invalid",
+                "conflict": "conflict",
+            }.get(exc.problem_type, "failed")
             line.update(outcome=kind, record_id=None, problem=exc.problem())
         _line(line)
         progress(index + 1, len(rows))
@@ -125,15 +132,23 @@ def backlog(state: CliContext, issuer_code: str | None, page: int, page_size: in
 @click.option("--to", "until", callback=_day, metavar="YYYY-MM-DD", help="Last day (inclusive).")
 @click.option("--period", metavar="P", help="Instead of --from/--to: 2026, 2026-Q3 or 2026-07.")
 @click.option(
-    "--group-by", type=click.Choice(["level", "issuer_code", "procedure_code"]),
+    "--group-by",
+    type=click.Choice(["level", "issuer_code", "procedure_code"]),
     help="Split the settlement figures (reuse figures stay totals).",
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(["table", "json", "csv", "xlsx"]),
-    default="table", show_default=True,
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to FILE instead of stdout (needed for xlsx).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of stdout (needed for xlsx).",
+)
 @pass_context
 def indicators(
     state: CliContext,
@@ -187,4 +202,3 @@ def indicators(
 def register(cli: click.Group) -> None:
     cli.add_command(settlements)
     cli.add_command(indicators)
-

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     # "Bad input and failure"), and the names are shown in the indicators.
     agency_registry: Path | None = None
     # Decision 468's digitization targets per year and level, overriding the defaults
-    # (services/indicator_targets.py): a JSON or YAML file {"2026": {"commune": 0.9}}.
+    # (services/indicator_targets.py): a JSON file {"2026": {"commune": 0.9}}.
     indicator_targets: Path | None = None
     # Retention periods per result type: a JSON file {"Giấy khai sinh": "permanent", ...};
     # ministers set the sector tables, so this is configuration (DOMAIN.md).

@@ -16,8 +16,8 @@ from kho.archive.package import Packages
 from kho.archive.store import ObjectStore
 from kho.indexer.events import AuditIndex
 from kho.indexer.extract import Extractor
-from kho.indexer.indicators import IndicatorAggregate
 from kho.indexer.index import SearchIndex
+from kho.indexer.indicators import IndicatorAggregate
 from kho.retention.schedule import RetentionSchedule
 from kho.services import Services
 from kho.services.base import Backends, utc_now
@@ -35,8 +35,8 @@ __all__ = [
     "build_audit_index",
     "build_audit_trail",
     "build_extractor",
-    "build_indicator_aggregate",
     "build_index",
+    "build_indicator_aggregate",
     "build_services",
     "build_store",
 ]

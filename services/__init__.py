@@ -14,9 +14,9 @@ from kho.services.deposit import DepositOutcome, DepositService
 from kho.services.digitize import DigitizeOutcome, DigitizeService
 from kho.services.fixity import FixityReport, FixityService
 from kho.services.health import HealthService
+from kho.services.indexing import IndexingService
 from kho.services.indicator_targets import Targets
 from kho.services.indicators import IndicatorService
-from kho.services.indexing import IndexingService
 from kho.services.keys import SCOPES, ApiKey, KeyService
 from kho.services.lifecycle import LifecycleService
 from kho.services.links import ContentLink, ContentLinkService

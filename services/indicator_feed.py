@@ -50,7 +50,9 @@ def notice_fact(notice: SettlementNotice) -> NoticeFact:
 def deposit_fact(manifest: Manifest, zone: ZoneInfo) -> DepositFact:
     # The verdict at deposit: a later re-validation does not change when it was signed.
     indication = (
-        manifest.validations[0].indication if manifest.validations else manifest.signature.indication
+        manifest.validations[0].indication
+        if manifest.validations
+        else manifest.signature.indication
     )
     return DepositFact(
         issuer_code=manifest.issuer_code,

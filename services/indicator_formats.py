@@ -118,7 +118,9 @@ def to_csv(report: dict[str, Any]) -> str:
 
 def _align(rows: list[list[str]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
 
 
 def to_table(report: dict[str, Any]) -> str:
@@ -189,12 +191,16 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         ),
         start=1,
     ):
-        sheet.cell(row=row, column=1, value=text).font = Font(bold=row != 2, size=13 if row == 1 else 11)
+        sheet.cell(row=row, column=1, value=text).font = Font(
+            bold=row != 2, size=13 if row == 1 else 11
+        )
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
         sheet.cell(row=row, column=1).alignment = Alignment(horizontal="center")
     row = 5
     group = _GROUP_TITLES.get(report.get("group_by"), "nhóm")
-    sheet.cell(row=row, column=1, value=f"I. SỐ HÓA KẾT QUẢ GIẢI QUYẾT TTHC (theo {group})").font = bold
+    sheet.cell(
+        row=row, column=1, value=f"I. SỐ HÓA KẾT QUẢ GIẢI QUYẾT TTHC (theo {group})"
+    ).font = bold
     row += 1
     for col, heading in enumerate(_SETTLEMENT_HEADINGS, start=1):
         cell = sheet.cell(row=row, column=col, value=heading)
@@ -240,10 +246,11 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
     sheet.cell(
         row=row,
         column=1,
-        value=f"Số liệu từ kho lưu trữ và nhật ký truy cập, đến sự kiện số {report['through_seq']}.",
+        value="Số liệu từ kho lưu trữ và nhật ký truy cập, đến sự kiện số "
+        f"{report['through_seq']}.",
     ).font = Font(italic=True)
-    for col, size in zip("ABCDEFGHI", (6, 18, 34, 14, 14, 12, 10, 14, 12), strict=True):
-        sheet.column_dimensions[col].width = size
+    for letter, size in zip("ABCDEFGHI", (6, 18, 34, 14, 14, 12, 10, 14, 12), strict=True):
+        sheet.column_dimensions[letter].width = size
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

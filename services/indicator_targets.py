@@ -2,8 +2,7 @@
 and administrative level, shown beside the actual rates.
 
 Default (Decision 468/QĐ-TTg, 2021): 40% central, 30% province, 20% district, 15% commune
-in 2021, 20 points more each year, up to 100%. A file (`KHO_INDICATOR_TARGETS`, JSON or
-YAML) overrides any of them: `{"2026": {"commune": 0.9}, ...}`, rates from 0 to 1.
+in 2021, 20 points more each year, up to 100%. A file (`KHO_INDICATOR_TARGETS`, JSON) overrides any of them: `{"2026": {"commune": 0.9}, ...}`, rates from 0 to 1.
 """
 
 from __future__ import annotations
@@ -58,14 +57,9 @@ class Targets:
         except OSError as exc:
             raise TargetError(f"cannot read {path}: {exc}") from None
         try:
-            if path.suffix.lower() in (".yaml", ".yml"):
-                import yaml  # only when a YAML file is given
-
-                raw = yaml.safe_load(text)
-            else:
-                raw = json.loads(text)
-        except Exception as exc:
-            raise TargetError(f"{path} is not valid JSON/YAML: {exc}") from None
+            raw = json.loads(text)
+        except ValueError as exc:
+            raise TargetError(f"{path} is not valid JSON: {exc}") from None
         if not isinstance(raw, dict):
             raise TargetError(f'{path}: expected {{"<year>": {{"<level>": rate}}}}')
         overrides: dict[int, dict[str, float]] = {}
@@ -75,7 +69,11 @@ class Targets:
             for level, rate in levels.items():
                 if level_named(str(level)) is None:
                     raise TargetError(f"{path}: {year}: unknown level {level!r}")
-                if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+                if (
+                    isinstance(rate, bool)
+                    or not isinstance(rate, int | float)
+                    or not 0 <= rate <= 1
+                ):
                     raise TargetError(f"{path}: {year}.{level}: a rate from 0 to 1")
                 overrides.setdefault(int(year), {})[str(level)] = float(rate)
         return cls(overrides)

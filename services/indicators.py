@@ -92,8 +92,11 @@ class IndicatorService:
         self.audit.record(
             "indicators.read",
             access,
-            detail={"from": period.start.isoformat(), "to": period.end.isoformat(),
-                    "group_by": chosen},
+            detail={
+                "from": period.start.isoformat(),
+                "to": period.end.isoformat(),
+                "group_by": chosen,
+            },
         )
         return build_report(
             figures,
@@ -111,8 +114,11 @@ class IndicatorService:
             raise InvalidQuery("`from` is after `to`", field="from")
         self.catch_up()
         rows, total = self.aggregate.notices(query)
-        self.audit.record("settlements.list", access, detail={"state": query.state,
-                          "issuer_code": query.issuer_code, "total": total})
+        self.audit.record(
+            "settlements.list",
+            access,
+            detail={"state": query.state, "issuer_code": query.issuer_code, "total": total},
+        )
         return Page(
             items=[self._row(row) for row in rows],
             total=total,
@@ -127,7 +133,10 @@ class IndicatorService:
         today = self.b.today()
         return self.notices(
             NoticeQuery(
-                as_of=today, state="waiting", issuer_code=issuer_code, page=page,
+                as_of=today,
+                state="waiting",
+                issuer_code=issuer_code,
+                page=page,
                 page_size=page_size,
             ),
             access,
@@ -166,7 +175,9 @@ class IndicatorService:
             raise InvalidQuery(f"figure is one of {', '.join(_FIGURES)}", field="figure")
         check_paging(page, page_size)
         self.catch_up()
-        chosen: Figure = "lookups_found" if figure == "lookups_found" else "downloads_by_other_agencies"
+        chosen: Figure = (
+            "lookups_found" if figure == "lookups_found" else "downloads_by_other_agencies"
+        )
         seqs, total = self.aggregate.reuse_seqs(chosen, period.start, period.end, page, page_size)
         self.audit.flush()
         found = self.b.audit_index.query(AuditQuery(seqs=tuple(seqs), page_size=max(1, len(seqs))))
@@ -174,8 +185,12 @@ class IndicatorService:
         self.audit.record(
             "indicators.events",
             access,
-            detail={"figure": figure, "from": period.start.isoformat(),
-                    "to": period.end.isoformat(), "total": total},
+            detail={
+                "figure": figure,
+                "from": period.start.isoformat(),
+                "to": period.end.isoformat(),
+                "total": total,
+            },
         )
         items = [
             {

@@ -65,7 +65,8 @@ def bar_chart(bars: Sequence[Bar], *, title: str, percent: bool = False) -> Mark
                 f'stroke="#176b2c" stroke-width="3"/>'
             )
         group.append(
-            f'<text x="{_LABEL_W + _BAR_W + 8}" y="{y + 17}" font-size="13">{escape(caption)}</text>'
+            f'<text x="{_LABEL_W + _BAR_W + 8}" y="{y + 17}" font-size="13">'
+            f"{escape(caption)}</text>"
         )
         body = "".join(group)
         if bar.href:

@@ -104,5 +104,7 @@ def indicators_panel(report: Mapping[str, Any], *, link: Link | None = None) -> 
 def render_indicators_page(report: Mapping[str, Any], *, link: Link | None = None) -> str:
     """A whole page (`<html lang="vi">`) around the panel, with Kho's stylesheet."""
     return _env.get_template("indicators.html").render(
-        panel=indicators_panel(report, link=link), version=__version__, period=period_title(dict(report))
+        panel=indicators_panel(report, link=link),
+        version=__version__,
+        period=period_title(dict(report)),
     )

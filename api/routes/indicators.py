@@ -110,8 +110,14 @@ def list_settlements(
         chosen = Period.parse(since, until, period)
         start, end = chosen.start, chosen.end
     query = NoticeQuery(
-        start=start, end=end, state=state, issuer_code=issuer_code, level=level,
-        procedure_code=procedure_code, page=page, page_size=page_size,
+        start=start,
+        end=end,
+        state=state,
+        issuer_code=issuer_code,
+        level=level,
+        procedure_code=procedure_code,
+        page=page,
+        page_size=page_size,
     )
     return _page(services.indicators.notices(query, access_for(key)))
 

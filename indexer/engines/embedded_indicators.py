@@ -75,7 +75,11 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 _TABLES = ("results", "reuse_days", "reuse_events", "subject_numbers", "dossier_numbers", "meta")
 _FIGURE_CODES: dict[str, int] = {"lookups_found": 1, "downloads_by_other_agencies": 2}
-_GROUP_COLUMNS = {"level": "level", "issuer_code": "issuer_code", "procedure_code": "procedure_code"}
+_GROUP_COLUMNS = {
+    "level": "level",
+    "issuer_code": "issuer_code",
+    "procedure_code": "procedure_code",
+}
 
 
 def _bucket_sums(end: int) -> str:
@@ -97,7 +101,10 @@ class EmbeddedIndicatorAggregate:
     def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
         self.path = path
         self._db = SqliteFile(
-            path, _SCHEMA, label="indicator aggregate", synchronous="NORMAL",
+            path,
+            _SCHEMA,
+            label="indicator aggregate",
+            synchronous="NORMAL",
             busy_timeout_s=busy_timeout_s,
         )
 
@@ -134,7 +141,8 @@ class EmbeddedIndicatorAggregate:
         conn.executemany(
             "INSERT INTO results (issuer_code, result_code, settled_on, level, procedure_code, "
             "result_form, dossier_code) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (issuer_code, result_code) DO UPDATE SET settled_on = excluded.settled_on, "
+            "ON CONFLICT (issuer_code, result_code) DO UPDATE SET "
+            "settled_on = excluded.settled_on, "
             "level = excluded.level, procedure_code = excluded.procedure_code, "
             "result_form = excluded.result_form, dossier_code = excluded.dossier_code",
             [
@@ -178,7 +186,7 @@ class EmbeddedIndicatorAggregate:
         if not names:
             return {}
         conn.executemany(
-            f"INSERT OR IGNORE INTO {table} (name) VALUES (?)",  # noqa: S608 - fixed names
+            f"INSERT OR IGNORE INTO {table} (name) VALUES (?)",
             [(name,) for name in names],
         )
         found: dict[str, int] = {}
@@ -188,7 +196,7 @@ class EmbeddedIndicatorAggregate:
             marks = ", ".join("?" * len(part))
             found.update(
                 conn.execute(
-                    f"SELECT name, n FROM {table} WHERE name IN ({marks})",  # noqa: S608
+                    f"SELECT name, n FROM {table} WHERE name IN ({marks})",
                     part,
                 ).fetchall()
             )
@@ -249,7 +257,7 @@ class EmbeddedIndicatorAggregate:
         try:
             with self._db.transaction("rebuilding", own) as conn:
                 for table in _TABLES:
-                    conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+                    conn.execute(f"DELETE FROM {table}")
                 for through_seq, facts in slices:
                     self._apply(conn, through_seq, facts)
                 return self._watermark(conn)
@@ -262,7 +270,7 @@ class EmbeddedIndicatorAggregate:
         first, last = start.toordinal(), end.toordinal()
         key = _GROUP_COLUMNS[group_by] if group_by else "''"
         sql = (
-            f"SELECT {key}, count(*), coalesce(sum(deposited_on <= {last}), 0), "  # noqa: S608
+            f"SELECT {key}, count(*), coalesce(sum(deposited_on <= {last}), 0), "
             f"coalesce(sum(deposited_on <= {last} AND signed), 0), {_bucket_sums(last)} "
             "FROM results WHERE settled_on BETWEEN ? AND ? "
             f"GROUP BY {key} ORDER BY {key}"
@@ -344,10 +352,11 @@ class EmbeddedIndicatorAggregate:
         with self._db.errors("listing notices"):
             conn = self._db.conn
             total = conn.execute(
-                f"SELECT count(*) FROM results WHERE {clause}", params  # noqa: S608
+                f"SELECT count(*) FROM results WHERE {clause}",
+                params,
             ).fetchone()[0]
             rows = conn.execute(
-                "SELECT issuer_code, result_code, dossier_code, procedure_code, level, "  # noqa: S608
+                "SELECT issuer_code, result_code, dossier_code, procedure_code, level, "
                 "settled_on, result_form, record_id, deposited_on, signed FROM results "
                 f"WHERE {clause} ORDER BY settled_on, issuer_code, result_code "
                 "LIMIT :limit OFFSET :offset",
@@ -355,7 +364,11 @@ class EmbeddedIndicatorAggregate:
             ).fetchall()
         items = []
         for row in rows:
-            deposited = row[8] if row[8] is not None and (as_of is None or row[8] <= as_of.toordinal()) else None
+            deposited = (
+                row[8]
+                if row[8] is not None and (as_of is None or row[8] <= as_of.toordinal())
+                else None
+            )
             items.append(
                 NoticeRow(
                     notice=NoticeFact(

@@ -11,20 +11,26 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from support.api import assert_problem
-from support.indicator_history import C, M, P, Y, History, notice, seed
+from support.indicator_history import C, History, M, P, Y, notice, seed
 
 from kho.server import create_app
 from kho.services import Access
 from kho.settings import Settings
 
 CONTRACT_TOTALS = {
-    "settled", "digitized", "digitization_rate", "lookups", "lookups_found",
+    "settled",
+    "digitized",
+    "digitization_rate",
+    "lookups",
+    "lookups_found",
     "downloads_by_other_agencies",
 }
 
 
 @pytest.fixture
-def history(settings: Settings, tmp_path: Path, signed_pdf: Callable[..., bytes]) -> Iterator[History]:
+def history(
+    settings: Settings, tmp_path: Path, signed_pdf: Callable[..., bytes]
+) -> Iterator[History]:
     built = seed(settings, tmp_path, signed_pdf)
     try:
         yield built
@@ -48,31 +54,43 @@ def bearer(history: History, agency: str, scopes: str, **kwargs: Any) -> dict[st
 def test_indicators_over_http_with_the_contracts_names(history: History, http: TestClient) -> None:
     reader = bearer(history, P, "indicators:read")
     response = http.get(
-        "/api/v1/indicators", params={"from": f"{Y}-01-01", "to": f"{Y}-03-31",
-                                      "group_by": "level"}, headers=reader,
+        "/api/v1/indicators",
+        params={"from": f"{Y}-01-01", "to": f"{Y}-03-31", "group_by": "level"},
+        headers=reader,
     )
     assert response.status_code == 200, response.text
     body = response.json()
     assert {"from", "to", "totals", "groups"} <= body.keys()
-    assert CONTRACT_TOTALS <= body["totals"].keys()
+    assert body["totals"].keys() >= CONTRACT_TOTALS
     assert {k: body["totals"][k] for k in CONTRACT_TOTALS} == {
-        "settled": 6, "digitized": 3, "digitization_rate": 0.5, "lookups": 5,
-        "lookups_found": 3, "downloads_by_other_agencies": 2,
+        "settled": 6,
+        "digitized": 3,
+        "digitization_rate": 0.5,
+        "lookups": 5,
+        "lookups_found": 3,
+        "downloads_by_other_agencies": 2,
     }
-    assert [(g["key"], g["settled"], g["digitized"], g["digitization_rate"])
-            for g in body["groups"]] == [
-        ("central", 1, 1, 1.0), ("commune", 2, 0, 0.0), ("province", 3, 2, 2 / 3),
+    assert [
+        (g["key"], g["settled"], g["digitized"], g["digitization_rate"]) for g in body["groups"]
+    ] == [
+        ("central", 1, 1, 1.0),
+        ("commune", 2, 0, 0.0),
+        ("province", 3, 2, 2 / 3),
     ]
     # A preset gives the same period.
-    same = http.get("/api/v1/indicators", params={"period": f"{Y}-Q1", "group_by": "level"},
-                    headers=reader).json()
+    same = http.get(
+        "/api/v1/indicators", params={"period": f"{Y}-Q1", "group_by": "level"}, headers=reader
+    ).json()
     assert same["totals"] == body["totals"] and same["groups"] == body["groups"]
 
 
 def test_every_figure_leads_to_what_is_behind_it(history: History, http: TestClient) -> None:
     reader = bearer(history, P, "indicators:read,audit:read")
-    body = http.get("/api/v1/indicators", params={"period": f"{Y}-Q1", "group_by": "issuer_code"},
-                    headers=reader).json()
+    body = http.get(
+        "/api/v1/indicators",
+        params={"period": f"{Y}-Q1", "group_by": "issuer_code"},
+        headers=reader,
+    ).json()
     digitized = http.get(body["links"]["digitized"], headers=reader).json()
     assert digitized["total"] == body["totals"]["digitized"] == 3
     record_ids = {item["record_id"] for item in digitized["items"]}
@@ -109,14 +127,19 @@ def test_a_notice_is_kept_once_and_validated_by_field(history: History, http: Te
     assert other["fields"] == ["result_form"]
     # A notice of a result Kho holds already says so.
     held = notice("n1", P, "province", "1.001193", history.clock[0].date().replace(month=1, day=10))
-    body = http.post("/api/v1/settlements", json=held, headers=bearer(history, P, "settlements:write"))
+    body = http.post(
+        "/api/v1/settlements", json=held, headers=bearer(history, P, "settlements:write")
+    )
     assert body.status_code == 200 and body.json()["record_id"] == history.records["n1"]
 
     def refused(change: dict[str, Any], field: str, status: int = 422) -> None:
         problem = assert_problem(
             http.post("/api/v1/settlements", json={**fresh, **change}, headers=key), status
         )
-        assert field in [e["field"] for e in problem.get("errors", [])] or problem.get("field") == field
+        assert (
+            field in [e["field"] for e in problem.get("errors", [])]
+            or problem.get("field") == field
+        )
 
     refused({"level": "district"}, "level")  # no district level after 30 June 2025
     refused({"level": "ward"}, "level")
@@ -130,22 +153,36 @@ def test_a_notice_is_kept_once_and_validated_by_field(history: History, http: Te
     refused({"result_code": "000.00.15.H62-270101-0001-KQ1"}, "result_code")  # another dossier
     missing = {k: v for k, v in fresh.items() if k != "procedure_code"}
     assert "procedure_code" in [
-        e["field"] for e in assert_problem(
-            http.post("/api/v1/settlements", json=missing, headers=key), 422)["errors"]
+        e["field"]
+        for e in assert_problem(http.post("/api/v1/settlements", json=missing, headers=key), 422)[
+            "errors"
+        ]
     ]
     assert_problem(http.post("/api/v1/settlements", content=b"{not json", headers=key), 400)
     assert_problem(http.post("/api/v1/settlements", json=[fresh], headers=key), 422)
     # A key notifies for its own agency only (or those it acts for).
-    assert_problem(http.post("/api/v1/settlements", json={**fresh, "issuer_code": M,
-                   "level": "central"}, headers=key), 403)
+    assert_problem(
+        http.post(
+            "/api/v1/settlements", json={**fresh, "issuer_code": M, "level": "central"}, headers=key
+        ),
+        403,
+    )
     one_door = bearer(history, P, "settlements:write", on_behalf_of=frozenset({C}))
     assert http.post("/api/v1/settlements", json=fresh, headers=one_door).status_code == 200
     # Scopes.
-    assert_problem(http.post("/api/v1/settlements", json=fresh,
-                             headers=bearer(history, C, "records:write")), 403)
+    assert_problem(
+        http.post("/api/v1/settlements", json=fresh, headers=bearer(history, C, "records:write")),
+        403,
+    )
     assert_problem(http.post("/api/v1/settlements", json=fresh), 401)
-    assert_problem(http.get("/api/v1/indicators", params={"period": f"{Y}"},
-                            headers=bearer(history, C, "records:read")), 403)
+    assert_problem(
+        http.get(
+            "/api/v1/indicators",
+            params={"period": f"{Y}"},
+            headers=bearer(history, C, "records:read"),
+        ),
+        403,
+    )
 
 
 def test_a_district_notice_from_before_july_2025_is_accepted(
@@ -156,12 +193,15 @@ def test_a_district_notice_from_before_july_2025_is_accepted(
     old["settled_on"] = "2025-06-30"
     old["dossier_code"] = f"{district}-250630-0041"
     old["result_code"] = f"{district}-250630-0041-KQ1"
-    response = http.post("/api/v1/settlements", json=old,
-                         headers=bearer(history, district, "settlements:write"))
+    response = http.post(
+        "/api/v1/settlements", json=old, headers=bearer(history, district, "settlements:write")
+    )
     assert response.status_code == 201, response.text
-    body = http.get("/api/v1/indicators", params={"from": "2025-06-01", "to": "2025-06-30",
-                                                  "group_by": "level"},
-                    headers=bearer(history, P, "indicators:read")).json()
+    body = http.get(
+        "/api/v1/indicators",
+        params={"from": "2025-06-01", "to": "2025-06-30", "group_by": "level"},
+        headers=bearer(history, P, "indicators:read"),
+    ).json()
     assert [(g["key"], g["settled"], g["name"]) for g in body["groups"]] == [
         ("district", 1, "Cấp huyện")
     ]
@@ -187,5 +227,11 @@ def test_backlog_per_agency_and_bad_queries(history: History, http: TestClient) 
         {"from": "2026-02-30", "to": "2026-03-01"},
     ):
         assert_problem(http.get("/api/v1/indicators", params=params, headers=reader), 422)
-    assert_problem(http.get("/api/v1/indicators/events", params={"figure": "lookups",
-                            "period": f"{Y}"}, headers=reader), 422)
+    assert_problem(
+        http.get(
+            "/api/v1/indicators/events",
+            params={"figure": "lookups", "period": f"{Y}"},
+            headers=reader,
+        ),
+        422,
+    )

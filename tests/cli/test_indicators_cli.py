@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from support.indicator_history import C, P, Y, History, seed
+from support.indicator_history import C, History, P, Y, seed
 from verification.cases import KHO, archive_env, trust_env
 
 from kho.demo.pki import TestPKI
@@ -26,7 +26,9 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def history(settings: Settings, tmp_path: Path, signed_pdf: Callable[..., bytes]) -> Iterator[History]:
+def history(
+    settings: Settings, tmp_path: Path, signed_pdf: Callable[..., bytes]
+) -> Iterator[History]:
     built = seed(settings, tmp_path, signed_pdf)
     try:
         yield built
@@ -54,14 +56,24 @@ def test_json_is_the_apis_body_and_csv_the_same_numbers(history: History, kho: R
     done = kho("indicators", "--period", f"{Y}-Q1", "--group-by", "level", "--format", "json")
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
-    expected = history.services.indicators.report(Period.preset(f"{Y}-Q1"), "level",
-                                                  Access.system())
+    expected = history.services.indicators.report(
+        Period.preset(f"{Y}-Q1"), "level", Access.system()
+    )
     strip = lambda b: {k: v for k, v in b.items() if k != "through_seq"}  # noqa: E731
     assert strip(body) == strip(expected)
     assert (body["totals"]["settled"], body["totals"]["digitized"]) == (6, 3)
 
-    done = kho("indicators", "--from", f"{Y}-01-01", "--to", f"{Y}-03-31", "--group-by",
-               "level", "--format", "csv")
+    done = kho(
+        "indicators",
+        "--from",
+        f"{Y}-01-01",
+        "--to",
+        f"{Y}-03-31",
+        "--group-by",
+        "level",
+        "--format",
+        "csv",
+    )
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     by_key = {row["key"]: row for row in rows}
@@ -72,7 +84,9 @@ def test_json_is_the_apis_body_and_csv_the_same_numbers(history: History, kho: R
     total = by_key["total"]
     assert (total["settled"], total["digitized"], total["digitization_rate"]) == ("6", "3", "0.5")
     assert (total["lookups"], total["lookups_found"], total["downloads_by_other_agencies"]) == (
-        "5", "3", "2"
+        "5",
+        "3",
+        "2",
     )
 
 
@@ -80,8 +94,17 @@ def test_xlsx_is_the_quarterly_report(kho: Run, tmp_path: Path) -> None:
     refused = kho("indicators", "--period", f"{Y}-Q1", "--format", "xlsx")
     assert refused.returncode == 64 and "--output" in refused.stderr
     out = tmp_path / "bao-cao.xlsx"
-    done = kho("indicators", "--period", f"{Y}-Q1", "--group-by", "issuer_code", "--format",
-               "xlsx", "--output", str(out))
+    done = kho(
+        "indicators",
+        "--period",
+        f"{Y}-Q1",
+        "--group-by",
+        "issuer_code",
+        "--format",
+        "xlsx",
+        "--output",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     sheet = load_workbook(out)["Báo cáo"]
@@ -89,8 +112,14 @@ def test_xlsx_is_the_quarterly_report(kho: Run, tmp_path: Path) -> None:
     assert cells[0][0].startswith("BÁO CÁO KẾT QUẢ SỐ HÓA")
     assert cells[2][0].startswith(f"Kỳ báo cáo: Quý 1/{Y} (từ ngày 01/01/{Y} đến ngày 31/03/{Y})")
     header = cells[5]
-    assert header[:6] == ("STT", "Mã", "Tên", "Số kết quả đã giải quyết", "Đã số hóa, lưu trữ",
-                          "Tỷ lệ số hóa")
+    assert header[:6] == (
+        "STT",
+        "Mã",
+        "Tên",
+        "Số kết quả đã giải quyết",
+        "Đã số hóa, lưu trữ",
+        "Tỷ lệ số hóa",
+    )
     rows = {row[1]: row for row in cells[6:10]}
     assert rows[P][2:6] == ("Sở Tư pháp tỉnh Lai Châu", 3, 2, pytest.approx(2 / 3))
     assert rows[C][2:6] == ("UBND xã Tân Phong", 2, 0, 0)
@@ -103,8 +132,15 @@ def test_xlsx_is_the_quarterly_report(kho: Run, tmp_path: Path) -> None:
     assert reuse["Số lượt cơ quan khác tải kết quả (thay cho bản giấy)"] == 2
     assert reuse["Số cá nhân, tổ chức được phục vụ"] == 2
     assert reuse["trong ngày (hoặc trước khi có thông báo)"] == 2
-    unwritable = kho("indicators", "--period", f"{Y}", "--format", "csv", "--output",
-                     str(tmp_path / "missing" / "x.csv"))
+    unwritable = kho(
+        "indicators",
+        "--period",
+        f"{Y}",
+        "--format",
+        "csv",
+        "--output",
+        str(tmp_path / "missing" / "x.csv"),
+    )
     assert unwritable.returncode == 73
 
 
@@ -123,12 +159,24 @@ def test_settlements_import_and_backlog(history: History, kho: Run, tmp_path: Pa
     settled = date.today() - timedelta(days=10)
     stamp = f"{settled:%y%m%d}"
     rows: list[dict[str, Any]] = [
-        {"dossier_code": f"{C}-{stamp}-0050", "result_code": f"{C}-{stamp}-0050-KQ1",
-         "issuer_code": C, "procedure_code": "1.001193", "level": "commune",
-         "settled_on": settled.isoformat(), "result_form": "paper"},
-        {"dossier_code": f"{C}-{stamp}-0051", "result_code": f"{C}-{stamp}-0051-KQ1",
-         "issuer_code": C, "procedure_code": "1.001193", "level": "district",
-         "settled_on": settled.isoformat(), "result_form": "paper"},
+        {
+            "dossier_code": f"{C}-{stamp}-0050",
+            "result_code": f"{C}-{stamp}-0050-KQ1",
+            "issuer_code": C,
+            "procedure_code": "1.001193",
+            "level": "commune",
+            "settled_on": settled.isoformat(),
+            "result_form": "paper",
+        },
+        {
+            "dossier_code": f"{C}-{stamp}-0051",
+            "result_code": f"{C}-{stamp}-0051-KQ1",
+            "issuer_code": C,
+            "procedure_code": "1.001193",
+            "level": "district",
+            "settled_on": settled.isoformat(),
+            "result_form": "paper",
+        },
     ]
     path = tmp_path / "notices.csv"
     with path.open("w", encoding="utf-8", newline="") as out:
@@ -142,17 +190,20 @@ def test_settlements_import_and_backlog(history: History, kho: Run, tmp_path: Pa
     assert lines[1]["problem"]["errors"][0]["field"] == "level"
     again = kho("settlements", "import", str(path))
     assert [json.loads(line)["outcome"] for line in again.stdout.splitlines()] == [
-        "existing", "invalid"
+        "existing",
+        "invalid",
     ]
     backlog = json.loads(kho("settlements", "backlog", "--issuer-code", C).stdout)
     # As of the real today, n5 (deposited next April) is still waiting too.
     assert [i["result_code"] for i in backlog["items"]] == [
-        f"{C}-{stamp}-0050-KQ1", f"{C}-{Y % 100:02d}0101-0004-KQ1",
+        f"{C}-{stamp}-0050-KQ1",
+        f"{C}-{Y % 100:02d}0101-0004-KQ1",
         f"{C}-{Y % 100:02d}0101-0005-KQ1",
     ]
     # The notice kept by the CLI counts in the server's figures (through the trail).
-    that_day = history.services.indicators.report(Period(settled, settled), "level",
-                                                  Access.system())
+    that_day = history.services.indicators.report(
+        Period(settled, settled), "level", Access.system()
+    )
     assert [(g["key"], g["settled"]) for g in that_day["groups"]] == [("commune", 1)]
     bad = tmp_path / "bad.csv"
     bad.write_text("dossier_code,colour\nx,y\n", encoding="utf-8")

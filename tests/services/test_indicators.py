@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.indicator_history import BIRTH, C, M, OTHER, P, Y, History, key_access, seed
+from support.indicator_history import BIRTH, OTHER, C, History, M, P, Y, key_access, seed
 
 from kho.services import Access
 from kho.services.periods import Period
@@ -20,7 +20,9 @@ Q1 = Period(date(Y, 1, 1), date(Y, 3, 31))
 
 
 @pytest.fixture
-def history(settings: Settings, tmp_path: Path, signed_pdf: Callable[..., bytes]) -> Iterator[History]:
+def history(
+    settings: Settings, tmp_path: Path, signed_pdf: Callable[..., bytes]
+) -> Iterator[History]:
     built = seed(settings, tmp_path, signed_pdf)
     try:
         yield built
@@ -162,5 +164,6 @@ def test_backlog_and_drill_down(history: History) -> None:
     reads = indicators.reuse_events("downloads_by_other_agencies", Q1, Access.system())
     assert {item["agency"] for item in reads.items} == {C}
     assert {tuple(item["record_ids"]) for item in reads.items} == {
-        (history.records["n1"],), (history.records["n2"],)
+        (history.records["n1"],),
+        (history.records["n2"],),
     }

@@ -60,8 +60,15 @@ D1, D2, D3, D4 = (
     "000.20.15.H62-270301-0003",
     "000.20.15.H62-270211-0004",
 )
-SUBJECT = {"n1": S1, "n2": S2, "n3": "001203000003", "n5": S5, "n6": "001203000006",
-           "n7": "001203000007", "n8": "001203000008"}
+SUBJECT = {
+    "n1": S1,
+    "n2": S2,
+    "n3": "001203000003",
+    "n5": S5,
+    "n6": "001203000006",
+    "n7": "001203000007",
+    "n8": "001203000008",
+}
 
 
 def at(month: int, day: int, hour: int = 10, minute: int = 0, year: int = Y) -> datetime:
@@ -89,8 +96,9 @@ def key_access(services: Services, agency: str, purpose: str | None = None) -> A
     return Access(actor=Actor(agency=agency, key_id=f"key-{agency}"), purpose=purpose)
 
 
-def notice(name: str, issuer: str, level: str, procedure: str, settled: date,
-           form: str = "electronic") -> dict[str, Any]:
+def notice(
+    name: str, issuer: str, level: str, procedure: str, settled: date, form: str = "electronic"
+) -> dict[str, Any]:
     code = dossier(issuer, name)
     return {
         "dossier_code": code,
@@ -111,8 +119,9 @@ def seed(settings: Settings, tmp_path: Path, signed_pdf: Callable[..., bytes]) -
     history = History(services, configured, clock=[at(1, 1)])
     services.backends.clock = lambda: history.clock[0]
 
-    def send(name: str, issuer: str, level: str, procedure: str, settled: date,
-             form: str = "electronic") -> None:
+    def send(
+        name: str, issuer: str, level: str, procedure: str, settled: date, form: str = "electronic"
+    ) -> None:
         services.settlements.notify(
             notice(name, issuer, level, procedure, settled, form), key_access(services, issuer)
         )
@@ -120,8 +129,9 @@ def seed(settings: Settings, tmp_path: Path, signed_pdf: Callable[..., bytes]) -
     def put(name: str, issuer: str, procedure: str, signer: str = "agency") -> None:
         code = dossier(issuer, name)
         subject = SUBJECT[name]
-        pdf = signed_pdf("GIẤY KHAI SINH", ("Số định danh cá nhân", subject), ("Mã", code),
-                         signer=signer)
+        pdf = signed_pdf(
+            "GIẤY KHAI SINH", ("Số định danh cá nhân", subject), ("Mã", code), signer=signer
+        )
         meta = {
             "issuer_code": issuer,
             "result_code": f"{code}-KQ1",
@@ -138,15 +148,19 @@ def seed(settings: Settings, tmp_path: Path, signed_pdf: Callable[..., bytes]) -
 
     def lookup(agency: str, subject: str, purpose: str, include_invalid: bool = False) -> int:
         page = services.lookup.lookup(
-            LookupQuery(subject_id=subject, valid_on=services.backends.today(),
-                        include_invalid=include_invalid),
+            LookupQuery(
+                subject_id=subject,
+                valid_on=services.backends.today(),
+                include_invalid=include_invalid,
+            ),
             key_access(services, agency, purpose),
         )
         return page.total
 
     def read(name: str, agency: str | None, purpose: str, **range_: int) -> None:
         access = (
-            key_access(services, agency, purpose) if agency
+            key_access(services, agency, purpose)
+            if agency
             else Access(actor=Actor(user="cli:operator"), purpose=purpose, console=True)
         )
         services.records.content(history.records[name], access, **range_)

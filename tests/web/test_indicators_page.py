@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.indicator_history import C, Y, History, seed
+from support.indicator_history import C, History, Y, seed
 
 from kho.services import Access
 from kho.services.periods import Period
@@ -44,7 +44,9 @@ class Links(HTMLParser):
 
 
 @pytest.fixture
-def history(settings: Settings, tmp_path: Path, signed_pdf: Callable[..., bytes]) -> Iterator[History]:
+def history(
+    settings: Settings, tmp_path: Path, signed_pdf: Callable[..., bytes]
+) -> Iterator[History]:
     built = seed(settings, tmp_path, signed_pdf)
     try:
         yield built
@@ -59,8 +61,9 @@ def parse(html: str) -> Links:
 
 
 def test_the_page_of_the_seeded_quarter(history: History) -> None:
-    report = history.services.indicators.report(Period.preset(f"{Y}-Q1"), "issuer_code",
-                                                Access.system())
+    report = history.services.indicators.report(
+        Period.preset(f"{Y}-Q1"), "issuer_code", Access.system()
+    )
     html = render_indicators_page(report)
     assert html.startswith("<!doctype html>") and '<html lang="vi">' in html
     page = parse(html)
@@ -71,12 +74,13 @@ def test_the_page_of_the_seeded_quarter(history: History) -> None:
     assert settled and all("/api/v1/settlements?" in h for h in settled)
     assert any("state=digitized" in href for href, text in page.links if text == "3")
     assert any("action=lookup" in href for href, text in page.links if text == "5")
-    assert any("figure=downloads_by_other_agencies" in href
-               for href, text in page.links if text == "2")
+    assert any(
+        "figure=downloads_by_other_agencies" in href for href, text in page.links if text == "2"
+    )
     assert links  # numbers are links
     # The rate chart: one bar per agency, linking to that agency's digitized notices,
     # with its target drawn.
-    svg = html[html.index("<svg"): html.index("</svg>")]
+    svg = html[html.index("<svg") : html.index("</svg>")]
     assert f"issuer_code={C}" in svg and svg.count('class="bar"') == 3
     assert svg.count('class="target"') == 2  # C has no level in the registry: no target
     assert "UBND xã Tân Phong: 0.0%" in svg
@@ -85,22 +89,50 @@ def test_the_page_of_the_seeded_quarter(history: History) -> None:
 
 def test_escaping_and_links_mapped_by_the_ui() -> None:
     report: dict[str, Any] = {
-        "from": "2026-07-01", "to": "2026-09-30", "group_by": "issuer_code",
+        "from": "2026-07-01",
+        "to": "2026-09-30",
+        "group_by": "issuer_code",
         "totals": {
-            "settled": 1, "digitized": 0, "digitization_rate": 0.0, "signed": 0, "waiting": 1,
+            "settled": 1,
+            "digitized": 0,
+            "digitization_rate": 0.0,
+            "signed": 0,
+            "waiting": 1,
             "digitized_within_days": [{"days": "0", "from": 0, "to": 0, "count": 0}],
-            "lookups": 0, "lookups_found": 0, "downloads_by_other_agencies": 0,
-            "lookups_found_rate": None, "subjects_served": 0, "dossiers_served": 0,
+            "lookups": 0,
+            "lookups_found": 0,
+            "downloads_by_other_agencies": 0,
+            "lookups_found_rate": None,
+            "subjects_served": 0,
+            "dossiers_served": 0,
         },
-        "groups": [{
-            "key": "X1", "name": "<script>alert(1)</script>", "settled": 1, "digitized": 0,
-            "digitization_rate": 0.0, "signed": 0, "waiting": 1, "target_rate": None,
-            "digitized_within_days": [], "links": {"settled": "/api/v1/settlements?a=1&b=2",
-                                                   "digitized": "/d", "waiting": "/w"},
-        }],
+        "groups": [
+            {
+                "key": "X1",
+                "name": "<script>alert(1)</script>",
+                "settled": 1,
+                "digitized": 0,
+                "digitization_rate": 0.0,
+                "signed": 0,
+                "waiting": 1,
+                "target_rate": None,
+                "digitized_within_days": [],
+                "links": {
+                    "settled": "/api/v1/settlements?a=1&b=2",
+                    "digitized": "/d",
+                    "waiting": "/w",
+                },
+            }
+        ],
         "targets": {"year": 2026, "digitization_rate": {}},
-        "links": {"settled": "/s", "digitized": "/d", "waiting": "/w", "lookups": "/l",
-                  "lookups_found": "/f", "downloads_by_other_agencies": "/o"},
+        "links": {
+            "settled": "/s",
+            "digitized": "/d",
+            "waiting": "/w",
+            "lookups": "/l",
+            "lookups_found": "/f",
+            "downloads_by_other_agencies": "/o",
+        },
         "through_seq": 7,
     }
     html = str(indicators_panel(report, link=lambda href: "/ui" + href))
