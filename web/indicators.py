@@ -4,7 +4,8 @@ link to the notices, records or audit events behind it. Readable without JavaScr
 
 For the web UI: call `render_indicators_page(report)` for a whole page, or
 `indicators_panel(report)` for the content to put inside the UI's own layout (it needs no
-request, session or template context). `link` maps a report link (the API's
+request, session or template context); `backlog_panel(page)` shows an agency's backlog
+(`IndicatorService.backlog`'s page, as a dict). `link` maps a report link (the API's
 `/api/v1/...`) to the page the UI shows it on; by default the API's links are used as
 they are.
 """
@@ -22,7 +23,7 @@ from kho import __version__
 from kho.services.indicator_formats import period_title
 from kho.web.charts import Bar, bar_chart
 
-__all__ = ["indicators_panel", "render_indicators_page"]
+__all__ = ["backlog_panel", "indicators_panel", "render_indicators_page"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _env = jinja2.Environment(
@@ -108,3 +109,9 @@ def render_indicators_page(report: Mapping[str, Any], *, link: Link | None = Non
         version=__version__,
         period=period_title(dict(report)),
     )
+
+
+def backlog_panel(page: Mapping[str, Any], *, issuer: str | None = None) -> Markup:
+    """The backlog (what is settled but not held) as a table: `{"items", "total", ...}`."""
+    html = _env.get_template("backlog_panel.html").render(page=page, issuer=issuer)
+    return Markup(html)  # noqa: S704 - rendered with autoescape on

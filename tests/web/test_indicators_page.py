@@ -15,7 +15,7 @@ from support.indicator_history import C, History, Y, seed
 from kho.services import Access
 from kho.services.periods import Period
 from kho.settings import Settings
-from kho.web.indicators import indicators_panel, render_indicators_page
+from kho.web.indicators import backlog_panel, indicators_panel, render_indicators_page
 
 
 class Links(HTMLParser):
@@ -85,6 +85,10 @@ def test_the_page_of_the_seeded_quarter(history: History) -> None:
     assert svg.count('class="target"') == 2  # C has no level in the registry: no target
     assert "UBND xã Tân Phong: 0.0%" in svg
     assert "Quý 1/" in html
+    backlog = history.services.indicators.backlog(C, Access.system())
+    table = str(backlog_panel({"items": backlog.items, "total": backlog.total}, issuer=C))
+    assert f'data-result-code="{C}-{Y % 100:02d}0101-0004-KQ1"' in table
+    assert "UBND xã Tân Phong" in table and ">Giấy<" in table
 
 
 def test_escaping_and_links_mapped_by_the_ui() -> None:
