@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -180,9 +180,3 @@ class SettlementStore:
 def differing(a: SettlementNotice, b: SettlementNotice) -> list[str]:
     """The fields in which two notices of one result differ."""
     return [name for name in NOTICE_FIELDS if getattr(a, name) != getattr(b, name)]
-
-
-def settled_on_problem(notice: SettlementNotice, today: date) -> str | None:
-    if notice.settled_on > today:
-        return f"is after today ({today.isoformat()})"
-    return None

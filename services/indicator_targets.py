@@ -2,7 +2,8 @@
 and administrative level, shown beside the actual rates.
 
 Default (Decision 468/QĐ-TTg, 2021): 40% central, 30% province, 20% district, 15% commune
-in 2021, 20 points more each year, up to 100%. A file (`KHO_INDICATOR_TARGETS`, JSON) overrides any of them: `{"2026": {"commune": 0.9}, ...}`, rates from 0 to 1.
+in 2021, 20 points more each year, up to 100%. A JSON file (`KHO_INDICATOR_TARGETS`)
+overrides any of them: `{"2026": {"commune": 0.9}, ...}`, rates from 0 to 1.
 """
 
 from __future__ import annotations

@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 from kho.archive.agencies import AgencyRegistry
 from kho.archive.settlement import SettlementStore
 from kho.indexer.events import AuditQuery
-from kho.indexer.indicators import Figure, GroupBy, IndicatorAggregate, NoticeQuery, NoticeRow
+from kho.indexer.indicators import (
+    Facts,
+    Figure,
+    GroupBy,
+    IndicatorAggregate,
+    NoticeQuery,
+    NoticeRow,
+)
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
 from kho.services.errors import InvalidQuery
@@ -32,7 +39,6 @@ __all__ = ["IndicatorService"]
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int | None], None]
 _FIGURES = ("lookups_found", "downloads_by_other_agencies")
 
 
@@ -77,7 +83,7 @@ class IndicatorService:
                 SettlementStore(self.b.store).all(), sorted(set(self.b.packages.record_ids()))
             )
 
-            def slices() -> Any:
+            def slices() -> Iterator[tuple[int, Facts]]:
                 yield from store
                 yield from self.feed.slices(self.b.trail.events(), 0)
 
