@@ -30,9 +30,13 @@ from kho.archive.package import Packages
 from kho.archive.settlement import SettlementNotice, StoredNotice
 from kho.indexer.indicators import DepositFact, Facts, NoticeFact, ReuseFact
 
-__all__ = ["FactFeed", "deposit_fact", "notice_fact"]
+__all__ = ["CONTENT_READ_ACTIONS", "LOOKUP_ACTIONS", "FactFeed", "deposit_fact", "notice_fact"]
 
 SIGNED = "TOTAL-PASSED"
+# The audited actions that are a subject lookup, and a read of a result's content (the web
+# UI's views go through the same services, so they are these actions too).
+LOOKUP_ACTIONS = frozenset({"lookup"})
+CONTENT_READ_ACTIONS = frozenset({"download"})
 
 
 def notice_fact(notice: SettlementNotice) -> NoticeFact:
@@ -92,7 +96,7 @@ class FactFeed:
 
     def add(self, facts: Facts, event: AuditEvent) -> None:
         action, detail = event.action, event.detail
-        if action == "lookup" and event.outcome == "ok":
+        if action in LOOKUP_ACTIONS and event.outcome == "ok":
             facts.reuse.append(
                 ReuseFact(
                     seq=event.seq,
@@ -103,7 +107,7 @@ class FactFeed:
                     dossier_code=event.purpose,
                 )
             )
-        elif action == "download" and event.outcome == "ok":
+        elif action in CONTENT_READ_ACTIONS and event.outcome == "ok":
             reader = event.actor.get("agency")
             issuer = detail.get("issuer_code")
             if issuer is None and event.record_ids:
