@@ -94,7 +94,9 @@ class FactFeed:
     def _day(self, event: AuditEvent) -> date:
         return event.at.astimezone(self.zone).date()
 
-    def add(self, facts: Facts, event: AuditEvent) -> None:
+    def add(self, facts: Facts, event: AuditEvent, *, results: bool = True) -> None:
+        """The facts of one event; without `results`, only reuse facts (a rebuild takes the
+        notices and deposits from the store itself)."""
         action, detail = event.action, event.detail
         if action in LOOKUP_ACTIONS and event.outcome == "ok":
             facts.reuse.append(
@@ -123,6 +125,8 @@ class FactFeed:
                     dossier_code=event.purpose,
                 )
             )
+        elif not results:
+            return
         elif action == "settlement" and isinstance(detail.get("notice"), Mapping):
             facts.notices.append(notice_fact(SettlementNotice.model_validate(detail["notice"])))
         elif action == "deposit" and event.outcome == "created" and event.record_ids:
@@ -131,7 +135,7 @@ class FactFeed:
                 facts.deposits.append(deposit_fact(manifest, self.zone))
 
     def slices(
-        self, events: Iterable[AuditEvent], after: int, size: int = 2000
+        self, events: Iterable[AuditEvent], after: int, size: int = 2000, *, results: bool = True
     ) -> Iterator[tuple[int, Facts]]:
         """The facts of the events that follow seq `after`, in slices, each with the last seq
         it covers. Stops at a gap (a batch sealed while it was being read): the rest is
@@ -142,7 +146,7 @@ class FactFeed:
                 continue
             if event.seq != last + 1:
                 break
-            self.add(facts, event)
+            self.add(facts, event, results=results)
             last = event.seq
             count += 1
             if count >= size:

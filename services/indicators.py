@@ -85,7 +85,8 @@ class IndicatorService:
 
             def slices() -> Iterator[tuple[int, Facts]]:
                 yield from store
-                yield from self.feed.slices(self.b.trail.events(), 0)
+                # Notices and deposits come from the store; the trail adds the reuse.
+                yield from self.feed.slices(self.b.trail.events(), 0, results=False)
 
             return self.aggregate.rebuild(slices())
 
