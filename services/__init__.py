@@ -6,6 +6,8 @@ kho/wiring.py builds it from the settings.
 
 from __future__ import annotations
 
+from kho.archive.agencies import AgencyRegistry
+from kho.indexer.indicators import IndicatorAggregate
 from kho.services.audit import AuditService
 from kho.services.base import Access, Backends
 from kho.services.deposit import DepositOutcome, DepositService
@@ -13,6 +15,8 @@ from kho.services.digitize import DigitizeOutcome, DigitizeService
 from kho.services.fixity import FixityReport, FixityService
 from kho.services.health import HealthService
 from kho.services.indexing import IndexingService
+from kho.services.indicator_targets import Targets
+from kho.services.indicators import IndicatorService
 from kho.services.keys import SCOPES, ApiKey, KeyService
 from kho.services.lifecycle import LifecycleService
 from kho.services.links import ContentLink, ContentLinkService
@@ -21,6 +25,7 @@ from kho.services.paging import Page
 from kho.services.ratelimit import RateLimiter
 from kho.services.records import Content, RecordService
 from kho.services.refusals import RefusalGuard
+from kho.services.settlements import SettlementService
 from kho.services.verify import VerifyService
 
 __all__ = [
@@ -41,7 +46,17 @@ __all__ = [
 class Services:
     """One of each service over the same backends."""
 
-    def __init__(self, backends: Backends, *, agencies: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        backends: Backends,
+        *,
+        agencies: frozenset[str] | None = None,
+        registry: AgencyRegistry | None = None,
+        indicator_aggregate: IndicatorAggregate,
+        targets: Targets | None = None,
+    ) -> None:
+        if registry is not None and agencies is None:
+            agencies = registry.codes
         self.backends = backends
         self.settings = backends.settings
         self.audit = AuditService(backends)
@@ -61,9 +76,18 @@ class Services:
         self.refusals = RefusalGuard(self.audit, per_minute=backends.settings.refusals_per_minute)
         self.links = ContentLinkService(backends, self.audit, self.keys, self.records, self.limiter)
         self.health = HealthService(backends)
+        self.settlements = SettlementService(backends, self.audit, registry)
+        self.indicators = IndicatorService(
+            backends,
+            self.audit,
+            indicator_aggregate,
+            registry=registry,
+            targets=targets or Targets(),
+        )
 
     def close(self) -> None:
         self.refusals.flush(force=True)
         self.digitize.close()
         self.audit.close()
+        self.indicators.aggregate.close()
         self.backends.close()
