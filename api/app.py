@@ -21,7 +21,7 @@ from kho.api.middleware import (
 from kho.api.openapi import install_openapi
 from kho.api.problems import install_problem_handlers
 from kho.api.refusals import RefusalMiddleware
-from kho.api.routes import audit, digitize, health, keys, lookup, records, verify
+from kho.api.routes import audit, digitize, health, indicators, keys, lookup, records, verify
 from kho.services import Services
 
 __all__ = ["create_api"]
@@ -33,7 +33,8 @@ asking for paper copies.
 
 * Authenticate with `Authorization: Bearer <API key>` (`kho keys create`, or
   `POST /api/v1/keys` with a `keys:manage` key). Scopes: `records:read`, `records:write`,
-  `retention:manage`, `audit:read`, `subjects:access-log`, `keys:manage`.
+  `retention:manage`, `audit:read`, `subjects:access-log`, `keys:manage`,
+  `settlements:write`, `indicators:read`.
 * State the purpose of every read with `X-Dossier-Code: <the dossier being processed>`
   (mã hồ sơ of the national form `V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX`, e.g.
   `000.00.15.H62-261123-0001`, unless the server sets `KHO_DOSSIER_CODE_PATTERN`); it is
@@ -57,6 +58,10 @@ _TAGS = [
     {"name": "verification", "description": "Signature validation reports"},
     {"name": "digitization", "description": "Paper results: OCR, proposals, signing, deposit"},
     {"name": "audit", "description": "The audit trail, and a subject's access log"},
+    {
+        "name": "indicators",
+        "description": "Settlement notices, the backlog, Decision 468 indicators",
+    },
     {"name": "keys", "description": "Agencies' API keys (administrators)"},
     {"name": "health", "description": "Probes and metrics (no API key)"},
 ]
@@ -88,6 +93,7 @@ def create_api(
     app.include_router(verify.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
     app.include_router(keys.router, prefix="/api/v1")
+    app.include_router(indicators.router, prefix="/api/v1")
     app.include_router(health.router)
     # Added innermost first: the security headers wrap everything (errors too), then the
     # request id; the body limit sits inside.

@@ -5,6 +5,8 @@ under concurrent load, memory and disk per record, on the embedded default and (
     .venv/bin/python bench/run.py                   # 2,000 results on the embedded default
     .venv/bin/python bench/run.py -n 10000 --write  # and append the figures to BENCHMARKS.md
     .venv/bin/python bench/run.py --digitize 8      # and scanned pages per minute (OCR included)
+    .venv/bin/python bench/run.py --indicators      # and a quarter's Decision 468 indicators
+                                                    # over 1,000,000 results, 10,000,000 events
 
 The corpus reuses a few signed templates with varied metadata (each deposit still hashes,
 extracts, validates signatures, writes its package, indexes and audits), so generating it
@@ -241,6 +243,12 @@ def main() -> int:
         metavar="PAGES",
         help="also time digitization (bench_digitize.py) over this many scanned pages",
     )
+    parser.add_argument(
+        "--indicators",
+        action="store_true",
+        help="also time a quarter's indicators over 1,000,000 results and 10,000,000 audit "
+        "events (bench_indicators.py; several minutes to generate)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="kho-bench-"))
@@ -361,6 +369,10 @@ def main() -> int:
         from bench_digitize import run as run_digitize
 
         run_digitize(args.digitize, os.cpu_count() or 1, args.stack, args.write)
+    if args.indicators:
+        from bench_indicators import run as run_indicators
+
+        run_indicators(1_000_000, 10_000_000, args.write)
     return 0
 
 

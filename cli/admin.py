@@ -21,6 +21,9 @@ __all__ = ["register"]
 def reindex(state: CliContext, quiet: bool) -> int:
     """Rebuild the search index from the object store (xây dựng lại chỉ mục).
 
+    The audit-event index and the indicators' aggregate are rebuilt too, from the trail
+    and the store.
+
     Readers keep using the old index until the new one is complete. Records deposited
     before content claims existed get theirs (one signed result, one record); bytes the
     archive already held under two result codes are listed in `duplicate_content`.
@@ -31,6 +34,7 @@ def reindex(state: CliContext, quiet: bool) -> int:
     progress.finish()
     services.indexing.drain_outbox()
     events = services.audit.reindex()
+    indicators_through = services.indicators.rebuild()
     content = services.content_claims.backfill()
     for record_id, holder in content.duplicates:
         click.echo(
@@ -44,6 +48,7 @@ def reindex(state: CliContext, quiet: bool) -> int:
                 "indexed": count,
                 "index": services.indexing.index_name,
                 "audit_events": events,
+                "indicators_through_seq": indicators_through,
                 "content_claims_added": content.added,
                 "duplicate_content": [
                     {"record_id": record_id, "same_bytes_as": holder}

@@ -71,6 +71,13 @@ class OutboxWorker:
                     log.warning("audit trail upkeep: %s", exc.detail)
                 except Exception as exc:
                     log.error("audit trail upkeep: %s: %s", type(exc).__name__, exc)
+                try:
+                    # The indicators' aggregate follows the trail (every process's events).
+                    self.services.indicators.catch_up()
+                except KhoError as exc:
+                    log.warning("indicators: %s", exc.detail)
+                except Exception as exc:
+                    log.error("indicators: %s: %s", type(exc).__name__, exc)
             self._stop.wait(self.interval_s)
 
 

@@ -108,9 +108,13 @@ class Settings(BaseSettings):
     tika_url: str = "http://127.0.0.1:9998"
     tika_ocr_language: str = "vie"
 
-    # Agency registry: a file with one agency code per line; unknown agencies are refused
-    # only when one is configured (DESIGN.md "Bad input and failure").
+    # Agency registry: a file with one agency a line, `code`, `code<TAB or ;>name` or
+    # `code;name;level`; unknown agencies are refused only when one is configured (DESIGN.md
+    # "Bad input and failure"), and the names are shown in the indicators.
     agency_registry: Path | None = None
+    # Decision 468's digitization targets per year and level, overriding the defaults
+    # (services/indicator_targets.py): a JSON file {"2026": {"commune": 0.9}}.
+    indicator_targets: Path | None = None
     # Retention periods per result type: a JSON file {"Giấy khai sinh": "permanent", ...};
     # ministers set the sector tables, so this is configuration (DOMAIN.md).
     retention_schedule: Path | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from kho.archive.agencies import AgencyRegistry, RegistryError
 from kho.archive.audit import AuditTrail
 from kho.archive.audit.anchor import CheckpointAnchor, LocalFileAnchor
 from kho.archive.package import Packages
@@ -17,9 +18,11 @@ from kho.archive.store import ObjectStore
 from kho.indexer.events import AuditIndex
 from kho.indexer.extract import Extractor
 from kho.indexer.index import SearchIndex
+from kho.indexer.indicators import IndicatorAggregate
 from kho.retention.schedule import RetentionSchedule
 from kho.services import Services
 from kho.services.base import Backends, utc_now
+from kho.services.indicator_targets import TargetError, Targets
 from kho.settings import (
     ExtractorBackend,
     SearchBackend,
@@ -34,6 +37,7 @@ __all__ = [
     "build_audit_trail",
     "build_extractor",
     "build_index",
+    "build_indicator_aggregate",
     "build_services",
     "build_store",
 ]
@@ -114,16 +118,30 @@ def build_extractor(settings: Settings) -> Extractor:
     return SandboxedExtractor(limits, workers=settings.extract_workers, inner=inner)
 
 
-def _agencies(path: Path | None) -> frozenset[str] | None:
+def build_registry(path: Path | None) -> AgencyRegistry | None:
     if path is None:
         return None
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        return AgencyRegistry.parse(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SettingsError(f"KHO_AGENCY_REGISTRY: cannot read {path}: {exc}") from None
-    return frozenset(
-        line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
-    )
+    except RegistryError as exc:
+        raise SettingsError(f"KHO_AGENCY_REGISTRY: {path}: {exc}") from None
+
+
+def build_targets(path: Path | None) -> Targets:
+    try:
+        return Targets.load(path)
+    except TargetError as exc:
+        raise SettingsError(f"KHO_INDICATOR_TARGETS: {exc}") from None
+
+
+def build_indicator_aggregate(settings: Settings) -> IndicatorAggregate:
+    """SQLite on every stack: a local view of the shared store and trail, kept in step
+    and rebuilt by each server from them (indexer/indicators.py)."""
+    from kho.indexer.engines.embedded_indicators import EmbeddedIndicatorAggregate
+
+    return EmbeddedIndicatorAggregate(settings.data_dir / "index" / "indicators.sqlite3")
 
 
 def build_services(settings: Settings) -> Services:
@@ -141,4 +159,9 @@ def build_services(settings: Settings) -> Services:
         audit_index=build_audit_index(settings),
         anchor=build_anchor(settings),
     )
-    return Services(backends, agencies=_agencies(settings.agency_registry))
+    return Services(
+        backends,
+        registry=build_registry(settings.agency_registry),
+        indicator_aggregate=build_indicator_aggregate(settings),
+        targets=build_targets(settings.indicator_targets),
+    )

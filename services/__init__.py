@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from kho.archive.agencies import AgencyRegistry
+from kho.indexer.indicators import IndicatorAggregate
 from kho.retention.due import RetentionService
 from kho.services.access import Access
 from kho.services.audit import AuditService
@@ -17,6 +19,8 @@ from kho.services.digitize import DigitizeOutcome, DigitizeService
 from kho.services.fixity import FixityReport, FixityService
 from kho.services.health import HealthService
 from kho.services.indexing import IndexingService
+from kho.services.indicator_targets import Targets
+from kho.services.indicators import IndicatorService
 from kho.services.keys import SCOPES, ApiKey, KeyService
 from kho.services.lifecycle import LifecycleService
 from kho.services.links import ContentLink, ContentLinkService
@@ -26,6 +30,7 @@ from kho.services.queries import LookupQuery, SearchQuery
 from kho.services.ratelimit import RateLimiter
 from kho.services.records import Content, RecordService
 from kho.services.refusals import RefusalGuard
+from kho.services.settlements import SettlementService
 from kho.services.verify import VerifyService
 
 __all__ = [
@@ -48,7 +53,17 @@ __all__ = [
 class Services:
     """One of each service over the same backends."""
 
-    def __init__(self, backends: Backends, *, agencies: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        backends: Backends,
+        *,
+        agencies: frozenset[str] | None = None,
+        registry: AgencyRegistry | None = None,
+        indicator_aggregate: IndicatorAggregate,
+        targets: Targets | None = None,
+    ) -> None:
+        if registry is not None and agencies is None:
+            agencies = registry.codes
         self.backends = backends
         self.settings = backends.settings
         self.audit = AuditService(backends)
@@ -70,6 +85,14 @@ class Services:
         self.links = ContentLinkService(backends, self.audit, self.keys, self.records, self.limiter)
         self.health = HealthService(backends)
         self.retention = RetentionService(backends.packages, backends.today)
+        self.settlements = SettlementService(backends, self.audit, registry)
+        self.indicators = IndicatorService(
+            backends,
+            self.audit,
+            indicator_aggregate,
+            registry=registry,
+            targets=targets or Targets(),
+        )
 
     def today(self) -> date:
         """Today in KHO_TIMEZONE, by the services' clock."""
@@ -79,4 +102,5 @@ class Services:
         self.refusals.flush(force=True)
         self.digitize.close()
         self.audit.close()
+        self.indicators.aggregate.close()
         self.backends.close()

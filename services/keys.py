@@ -37,6 +37,8 @@ SCOPES = frozenset(
         "audit:read",
         "subjects:access-log",
         "keys:manage",
+        "settlements:write",
+        "indicators:read",
     }
 )
 

@@ -111,6 +111,8 @@ class RecordService:
                 record_ids=[record_id],
                 subject_ids=[s.id for s in manifest.subjects],
                 detail={
+                    # Whose result was read: the indicators count reads by other agencies.
+                    "issuer_code": manifest.issuer_code,
                     **({"range": [start, start + length - 1]} if (start or length != size) else {}),
                     **(detail or {}),
                 },

@@ -147,6 +147,8 @@ class ElasticsearchAuditIndex:
                 filters.append({"term": {field: value}})
         if query.actions is not None:
             filters.append({"terms": {"action": list(query.actions)}})
+        if query.seqs is not None:
+            filters.append({"terms": {"seq": [int(s) for s in query.seqs]}})
         span: dict[str, str] = {}
         if query.since is not None:
             span["gte"] = utc_text(query.since)

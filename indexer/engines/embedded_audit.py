@@ -113,6 +113,12 @@ class EmbeddedAuditIndex:
                 params[f"action_{i}"] = action
                 marks.append(f":action_{i}")
             where.append(f"e.action IN ({', '.join(marks)})" if marks else "0")
+        if query.seqs is not None:
+            marks = []
+            for i, seq in enumerate(query.seqs):
+                params[f"seq_{i}"] = int(seq)
+                marks.append(f":seq_{i}")
+            where.append(f"e.seq IN ({', '.join(marks)})" if marks else "0")
         if query.since is not None:
             where.append("e.at >= :since")
             params["since"] = utc_text(query.since)
