@@ -7,7 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kho.archive.reuse import ReuseBlocker
+from kho.api.examples import (
+    EVENT_EXAMPLE,
+    FORGED_EXAMPLE,
+    KEY_EXAMPLE,
+    RECORD_EXAMPLE,
+    WARNING_EXAMPLE,
+)
+from kho.archive.view import RecordView
 
 __all__ = [
     "AccessLogEntry",
@@ -17,7 +24,6 @@ __all__ = [
     "ContentLinkIn",
     "ContentLinkOut",
     "DepositOut",
-    "DepositWarningOut",
     "FacetValue",
     "KeyCreated",
     "KeyIn",
@@ -29,147 +35,22 @@ __all__ = [
     "RevokeIn",
     "SearchItem",
     "SearchList",
-    "Subject",
     "SupersedeIn",
 ]
 
 RECORD_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 
-_RECORD_EXAMPLE: dict[str, Any] = {
-    "record_id": "01JD3V7Y8K3N2W6Q4T9ZB5XK1M",
-    "issuer_code": "000.00.15.H62",
-    "result_code": "000.00.15.H62-261122-0007-KQ1",
-    "dossier_code": "000.00.15.H62-261122-0007",
-    "procedure_code": "1.001193",
-    "procedure_name": "Thủ tục đăng ký khai sinh",
-    "result_type": "Giấy khai sinh",
-    "subjects": [{"kind": "citizen", "id": "001203001234", "name": "Trần Văn Đức"}],
-    "issued_on": "2026-11-22",
-    "valid_from": "2026-11-22",
-    "valid_until": None,
-    "validity_scope": "Toàn quốc",
-    "status": "valid",
-    "reusable": True,
-    "reuse_blockers": [],
-    "sha256": "9f2c…",
-    "size": 48213,
-    "media_type": "application/pdf",
-    "filename": "giay-khai-sinh.pdf",
-    "signature": {
-        "indication": "TOTAL-PASSED",
-        "subindication": None,
-        "signer": "UBND xã Tân Phú",
-        "signed_at": "2026-11-22T09:15:00+07:00",
-    },
-    "retention": {"rule": "default:permanent", "retain_until": None, "holds": []},
-    "warnings": [],
-    "content_url": "/api/v1/records/01JD3V7Y8K3N2W6Q4T9ZB5XK1M/content",
-}
+class RecordOut(RecordView):
+    """A record's metadata: archive/view.py's RecordView, field for field, with the link to
+    its signed bytes. `status`, `reusable` and `reuse_blockers` are computed for the day
+    asked (today, or the lookup's `valid_on`)."""
 
-# The demo's forged result: valid by its dates, but signed by an untrusted certificate.
-_FORGED_EXAMPLE: dict[str, Any] = {
-    **_RECORD_EXAMPLE,
-    "record_id": "01JD3V9C4R7T2M8N6K5W3XQ1ZB",
-    "result_code": "000.00.15.H62-261118-0260-KQ1",
-    "dossier_code": "000.00.15.H62-261118-0260",
-    "procedure_code": "1.004884",
-    "procedure_name": "Thủ tục cấp bản sao trích lục hộ tịch",
-    "result_type": "Trích lục khai sinh",
-    "status": "valid",
-    "reusable": False,
-    "reuse_blockers": ["signature_indeterminate"],
-    "signature": {
-        "indication": "INDETERMINATE",
-        "subindication": "NO_CERTIFICATE_CHAIN_FOUND",
-        "signer": "UBND xã Giả Mạo",
-        "signed_at": "2026-11-18T10:02:00+07:00",
-    },
-    "content_url": "/api/v1/records/01JD3V9C4R7T2M8N6K5W3XQ1ZB/content",
-}
-
-_WARNING_EXAMPLE: dict[str, Any] = {
-    "code": "subject_id_not_in_text",
-    "message": "Mã định danh 001203001234 (Trần Văn Đức) không có trong văn bản của tệp; "
-    "kiểm tra lại người được cấp kết quả. / Subject ID 001203001234 does not occur in the "
-    "file's text; check who the result is for.",
-}
-
-
-class Subject(BaseModel):
-    kind: str = Field(description="citizen | enterprise")
-    id: str = Field(description="12-digit personal ID number or enterprise code")
-    name: str
-
-
-class Signature(BaseModel):
-    indication: str | None = Field(
-        None, description="TOTAL-PASSED | INDETERMINATE | TOTAL-FAILED (ETSI EN 319 102-1)"
-    )
-    subindication: str | None = None
-    signer: str | None = None
-    signed_at: str | None = None
-
-
-class RetentionOut(BaseModel):
-    rule: str
-    retain_until: str | None = None
-    holds: list[str] = []
-
-
-class DepositWarningOut(BaseModel):
-    """Something that looks wrong with an accepted deposit, kept in its manifest."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [_WARNING_EXAMPLE]})
-
-    code: str = Field(
-        description="subject_id_not_in_text (a subject ID that does not occur in the "
-        "extracted text; scans without text are exempt), unknown_province_prefix, "
-        "enterprise_check_digit, note (an older manifest's warning)",
-        examples=["subject_id_not_in_text"],
-    )
-    message: str = Field(description="For people, Vietnamese first")
-
-
-class RecordOut(BaseModel):
-    """A record's metadata (the manifest view); `status`, `reusable` and `reuse_blockers`
-    are computed for the day asked (today, or the lookup's `valid_on`)."""
-
+    # Unknown keys are dropped, never passed through (the model is the whole shape); a
+    # response is never refused for one, so a stale index document cannot make a 500.
     model_config = ConfigDict(
-        extra="allow", json_schema_extra={"examples": [_RECORD_EXAMPLE, _FORGED_EXAMPLE]}
+        extra="ignore", json_schema_extra={"examples": [RECORD_EXAMPLE, FORGED_EXAMPLE]}
     )
 
-    record_id: str
-    issuer_code: str
-    result_code: str
-    dossier_code: str | None
-    procedure_code: str
-    procedure_name: str
-    result_type: str
-    subjects: list[Subject]
-    issued_on: str
-    valid_from: str
-    valid_until: str | None
-    validity_scope: str | None
-    status: str = Field(description="valid | expired | revoked | superseded | disposed")
-    reusable: bool = Field(
-        description="May be reused instead of asking for paper: valid on the day and its "
-        "signature TOTAL-PASSED (or any indication under KHO_REUSE_SIGNATURE=any)",
-        examples=[True, False],
-    )
-    reuse_blockers: list[ReuseBlocker] = Field(
-        description="Why not, when `reusable` is false (empty when it is true): every "
-        "validity rule the result fails on the day, and the signature's verdict",
-        examples=[[], ["signature_indeterminate"], ["expired"], ["revoked", "signature_failed"]],
-    )
-    sha256: str
-    size: int
-    media_type: str
-    filename: str
-    signature: Signature
-    retention: RetentionOut
-    warnings: list[DepositWarningOut] = Field(
-        [], description="What looked wrong when it was deposited (it was accepted)"
-    )
     content_url: str | None = Field(
         None, description="Where to fetch the signed bytes (needs the same headers)"
     )
@@ -179,12 +60,11 @@ class DepositOut(RecordOut):
     """The deposited (or already held) record, and whether it is searchable yet."""
 
     model_config = ConfigDict(
-        extra="allow",
         json_schema_extra={
             "examples": [
                 {
-                    **_RECORD_EXAMPLE,
-                    "warnings": [_WARNING_EXAMPLE],
+                    **RECORD_EXAMPLE,
+                    "warnings": [WARNING_EXAMPLE],
                     "indexed": True,
                     "outcome": "created",
                 }
@@ -305,20 +185,6 @@ class ContentLinkOut(BaseModel):
     expires_at: datetime
 
 
-_KEY_EXAMPLE: dict[str, Any] = {
-    "key_id": "3f9a0c1d2e4b5a69",
-    "agency": "000.00.15.H62",
-    "scopes": ["records:read"],
-    "label": "Hệ thống một cửa điện tử tỉnh Lai Châu",
-    "created_at": "2026-11-23T09:00:00+07:00",
-    "expires_at": "2027-11-23T00:00:00+07:00",
-    "revoked_at": None,
-    "allowed_procedure_codes": ["1.001193"],
-    "allowed_result_types": None,
-    "on_behalf_of": ["000.00.16.H62"],
-}
-
-
 class KeyIn(_Input):
     model_config = ConfigDict(
         extra="forbid",
@@ -360,7 +226,7 @@ class KeyIn(_Input):
 
 
 class KeyOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_KEY_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [KEY_EXAMPLE]})
 
     key_id: str
     agency: str
@@ -378,7 +244,7 @@ class KeyOut(BaseModel):
 
 class KeyCreated(KeyOut):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{**_KEY_EXAMPLE, "token": "kho_3f9a0c1d2e4b5a69_Jx…"}]}
+        json_schema_extra={"examples": [{**KEY_EXAMPLE, "token": "kho_3f9a0c1d2e4b5a69_Jx…"}]}
     )
 
     token: str = Field(description="The API key; shown once, never stored")
@@ -389,26 +255,10 @@ class KeyList(BaseModel):
     total: int
 
 
-_EVENT_EXAMPLE: dict[str, Any] = {
-    "seq": 1024,
-    "event_id": "01JD3W2B7Q5M8N4K6T1ZC9XV3R",
-    "at": "2026-11-23T02:15:07.123456+00:00",
-    "action": "lookup",
-    "actor": {"agency": "000.00.15.H62", "key_id": "3f9a0c1d2e4b5a69"},
-    "outcome": "ok",
-    "prev_hash": "5d41402abc4b2a76b9719d911017c592ae3c1c1f1e0a4c8f3a2b1d0e9f8c7b6a",
-    "purpose": "000.00.15.H62-261123-0001",
-    "record_ids": ["01JD3V7Y8K3N2W6Q4T9ZB5XK1M"],
-    "subject_ids": ["001203001234"],
-    "detail": {"valid_on": "2026-11-23", "total": 1, "request_id": "a1b2c3d4e5f60718"},
-    "hash": "9b74c9897bac770ffc029102a200c5de1f2b3c4d5e6f708192a3b4c5d6e7f809",
-}
-
-
 class AuditEventOut(BaseModel):
     """One event of the hash-chained audit trail, exactly as hashed (plus `hash`)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [_EVENT_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [EVENT_EXAMPLE]})
 
     seq: int
     event_id: str

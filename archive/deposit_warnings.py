@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DepositWarning", "WarningCode", "subjects_missing_from_text"]
+if TYPE_CHECKING:  # record.py imports this module: annotations only
+    from kho.archive.record import DepositMetadata
+
+__all__ = ["DepositWarning", "WarningCode", "deposit_warnings", "subjects_missing_from_text"]
 
 
 class WarningCode(StrEnum):
@@ -28,10 +31,17 @@ class WarningCode(StrEnum):
 
 
 class DepositWarning(BaseModel):
+    """Something that looks wrong with an accepted deposit, kept in its manifest."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    code: str
-    message: str
+    code: str = Field(
+        description="subject_id_not_in_text (a subject ID that does not occur in the "
+        "extracted text; scans without text are exempt), unknown_province_prefix, "
+        "enterprise_check_digit, note (an older manifest's warning)",
+        examples=["subject_id_not_in_text"],
+    )
+    message: str = Field(description="For people, Vietnamese first")
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
@@ -97,3 +107,23 @@ def subjects_missing_from_text(
                 )
             )
     return warnings
+
+
+def deposit_warnings(
+    metadata: DepositMetadata,
+    page_texts: Sequence[str],
+    *,
+    pages_needing_ocr: Sequence[int] = (),
+    pages: int = 0,
+) -> list[DepositWarning]:
+    """Every warning of an accepted deposit, as its manifest keeps them: those of its
+    metadata (the subject IDs' own checks), then each subject ID missing from its text."""
+    return [
+        *metadata.warnings(),
+        *subjects_missing_from_text(
+            [(s.id, s.name) for s in metadata.subjects],
+            page_texts,
+            pages_needing_ocr=pages_needing_ocr,
+            pages=pages,
+        ),
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kho.errors import KhoError
+from kho.errors import Conflict, KhoError, NotFound, Unavailable
 
 __all__ = [
     "ArchiveError",
@@ -12,11 +12,12 @@ __all__ = [
     "ObjectNotFound",
     "ObjectProtected",
     "StoreUnavailable",
+    "UnknownAgency",
 ]
 
 
 class ArchiveError(KhoError):
-    pass
+    """Base of the archive layer's errors."""
 
 
 class InvalidMetadata(ArchiveError):
@@ -24,15 +25,20 @@ class InvalidMetadata(ArchiveError):
     title = "Invalid metadata"
 
 
-class ObjectNotFound(ArchiveError):
-    problem_type = "not-found"
-    title = "Not found"
+class UnknownAgency(ArchiveError):
+    """The issuer is not in the agency registry (KHO_AGENCY_REGISTRY), when one is set."""
+
+    problem_type = "unknown-agency"
+    title = "Unknown agency"
 
 
-class ObjectExists(ArchiveError):
+class ObjectNotFound(ArchiveError, NotFound):
+    """No object under that key (the ObjectStore contract)."""
+
+
+class ObjectExists(ArchiveError, Conflict):
     """A create-only write found the key taken (the other writer won)."""
 
-    problem_type = "conflict"
     title = "Already exists"
 
 
@@ -43,8 +49,7 @@ class InvalidKey(ArchiveError):
     title = "Invalid object key"
 
 
-class StoreUnavailable(ArchiveError):
-    problem_type = "backend-unavailable"
+class StoreUnavailable(ArchiveError, Unavailable):
     title = "Object store unavailable"
 
 

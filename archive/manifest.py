@@ -17,7 +17,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from kho.archive.deposit_warnings import DepositWarning
 from kho.archive.digitized import DigitizationInfo
-from kho.archive.record import DepositMetadata, Subject
+from kho.archive.model import Origin, RecordFacts
+from kho.archive.record import DepositMetadata
+from kho.archive.signatures.status import Indication
 
 __all__ = [
     "SCHEMA",
@@ -41,11 +43,6 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Origin(StrEnum):
-    born_digital = "born_digital"
-    digitized = "digitized"
-
-
 class FileInfo(_Frozen):
     sha256: str
     size: int
@@ -66,7 +63,7 @@ class ExtractionInfo(_Frozen):
 class SignatureSummary(_Frozen):
     """CONTRACT.md's `signature`: the worst indication, signer and time of the last signature."""
 
-    indication: str | None = None
+    indication: Indication | None = None
     subindication: str | None = None
     signer: str | None = None
     signed_at: datetime | None = None
@@ -77,7 +74,7 @@ class ValidationEntry(_Frozen):
 
     validated_at: datetime
     moment: datetime | None = None
-    indication: str | None = None
+    indication: Indication | None = None
     subindication: str | None = None
     report_key: str
 
@@ -120,27 +117,16 @@ class Provenance(_Frozen):
     source_system: str | None = None
 
 
-class Manifest(_Frozen):
+class Manifest(RecordFacts):
+    """One version of a record's package description. Its record facts (archive/model.py)
+    come first; then what the package holds and what happened to the record."""
+
     schema_: Literal["kho.manifest/1"] = Field(default=SCHEMA, alias="schema")
     version: int = Field(ge=1)
     recorded_at: datetime
     recorded_by: Actor
     change: str
 
-    record_id: str
-    issuer_code: str
-    result_code: str
-    dossier_code: str | None
-    procedure_code: str
-    procedure_name: str
-    result_type: str
-    subjects: tuple[Subject, ...]
-    issued_on: date
-    valid_from: date
-    valid_until: date | None
-    validity_scope: str | None
-    supersedes: str | None
-    origin: Origin = Origin.born_digital
     digitization: DigitizationInfo | None = None  # only for origin "digitized"
 
     file: FileInfo
@@ -171,24 +157,20 @@ class Manifest(_Frozen):
         warnings: list[DepositWarning],
         digitization: DigitizationInfo | None = None,
     ) -> Manifest:
+        # The record facts an agency states are taken as stated (DepositMetadata has
+        # validated them); valid_from defaults to the issue day.
+        stated = {
+            name: getattr(metadata, name)
+            for name in RecordFacts.model_fields
+            if name in DepositMetadata.model_fields
+        }
         return cls(
             version=1,
             recorded_at=deposited_at,
             recorded_by=deposited_by,
             change="deposit",
             record_id=record_id,
-            issuer_code=metadata.issuer_code,
-            result_code=metadata.result_code,
-            dossier_code=metadata.dossier_code,
-            procedure_code=metadata.procedure_code,
-            procedure_name=metadata.procedure_name,
-            result_type=metadata.result_type,
-            subjects=metadata.subjects,
-            issued_on=metadata.issued_on,
-            valid_from=metadata.effective_valid_from,
-            valid_until=metadata.valid_until,
-            validity_scope=metadata.validity_scope,
-            supersedes=metadata.supersedes,
+            **{**stated, "valid_from": metadata.effective_valid_from},
             origin=Origin.digitized if digitization is not None else Origin.born_digital,
             digitization=digitization,
             file=file,

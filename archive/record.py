@@ -26,7 +26,7 @@ from pydantic import (
 from ulid import ULID
 
 from kho.archive.deposit_warnings import DepositWarning, WarningCode
-from kho.archive.errors import InvalidMetadata
+from kho.archive.errors import InvalidMetadata, UnknownAgency
 from kho.archive.identifiers import (
     CITIZEN_ID,
     ENTERPRISE_ID,
@@ -37,7 +37,14 @@ from kho.archive.identifiers import (
 )
 from kho.archive.metadata_json import check_nesting
 
-__all__ = ["COMPUTED_FIELDS", "DepositMetadata", "Subject", "SubjectKind", "parse_metadata"]
+__all__ = [
+    "COMPUTED_FIELDS",
+    "DepositMetadata",
+    "Subject",
+    "SubjectKind",
+    "check_deposit",
+    "parse_metadata",
+]
 
 # Fields Kho computes; a deposit that sends them is refused by name (CONTRACT.md).
 COMPUTED_FIELDS = frozenset(
@@ -217,6 +224,25 @@ def parse_metadata(raw: object) -> DepositMetadata:
         ]
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
         raise InvalidMetadata(f"invalid metadata: {summary}", errors=errors) from None
+
+
+def check_deposit(
+    metadata: DepositMetadata, *, today: date, agencies: frozenset[str] | None = None
+) -> DepositMetadata:
+    """The checks that need more than the metadata itself: the issuer is in the agency
+    registry (when one is configured: UnknownAgency) and the result was not issued after
+    `today` (InvalidMetadata)."""
+    if agencies is not None and metadata.issuer_code not in agencies:
+        raise UnknownAgency(
+            f"issuer_code {metadata.issuer_code} is not in the agency registry",
+            field="issuer_code",
+        )
+    if metadata.issued_on > today:
+        raise InvalidMetadata(
+            f"issued_on {metadata.issued_on} is in the future",
+            errors=[{"field": "issued_on", "message": "in the future"}],
+        )
+    return metadata
 
 
 def _message(err: Any) -> str:

@@ -11,18 +11,23 @@ returns) from 1 and 8 threads, reporting lookups per second and p50/p99 latency.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import threading
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+# The test PKI's extras (a plain result PDF) are the tests' (tests/support/pki.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from support.pki import TestPKI, sample_result_pdf
+
 from kho.archive.audit import AuditTrail
 from kho.archive.manifest import Actor
 from kho.archive.stores.local import LocalObjectStore
-from kho.demo.pki import TestPKI, sample_result_pdf
-from kho.indexer.index import LookupQuery
 from kho.services import Access
+from kho.services.queries import LookupQuery
 from kho.settings import load_settings
 from kho.wiring import build_services
 

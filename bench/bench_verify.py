@@ -18,14 +18,19 @@ import tempfile
 import time
 from pathlib import Path
 
+# The test PKI's extras (a plain result PDF) are the tests' (tests/support/pki.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from support.pki import TestPKI, sample_result_pdf
+
 from kho.archive.signatures import (
     Indication,
     PathOutcome,
     PathValidationCache,
     TrustConfig,
+    install,
     validate_pdf,
 )
-from kho.demo.pki import TestPKI, sample_result_pdf
 
 
 def _documents(pki: TestPKI, count: int) -> list[bytes]:
@@ -79,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--count", type=int, default=200, help="documents (default 200)")
     args = parser.parse_args(argv)
+    install()  # the library speed-ups, as build_services installs them for Kho itself
     if args.count < 2:
         parser.error("--count must be at least 2")
     with tempfile.TemporaryDirectory() as folder:

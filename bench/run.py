@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from kho.demo.documents import ResultDocument, render_pdf  # noqa: E402
 from kho.demo.pki import TestPKI  # noqa: E402
-from kho.indexer.index import LookupQuery, SearchQuery  # noqa: E402
 from kho.services import Access  # noqa: E402
+from kho.services.queries import LookupQuery, SearchQuery  # noqa: E402
 from kho.settings import load_settings  # noqa: E402
 from kho.wiring import build_services  # noqa: E402
 

@@ -35,7 +35,7 @@ def reindex(state: CliContext, quiet: bool) -> int:
     services.indexing.drain_outbox()
     events = services.audit.reindex()
     indicators_through = services.indicators.rebuild()
-    content = services.deposit.content.backfill()
+    content = services.content_claims.backfill()
     for record_id, holder in content.duplicates:
         click.echo(
             f"kho: record {record_id} holds the same bytes as record {holder} "
@@ -46,7 +46,7 @@ def reindex(state: CliContext, quiet: bool) -> int:
         json.dumps(
             {
                 "indexed": count,
-                "index": services.backends.index.name,
+                "index": services.indexing.index_name,
                 "audit_events": events,
                 "indicators_through_seq": indicators_through,
                 "content_claims_added": content.added,
@@ -202,29 +202,21 @@ def retention_run(state: CliContext) -> int:
 
     Disposal needs an approved decision (a later feature); this only reports what falls due.
     """
-    services = state.services
-    today = services.backends.today()
-    due = held = checked = 0
-    for claim in services.backends.packages.claims():
-        checked += 1
-        manifest = services.backends.packages.latest_manifest(claim.record_id)
-        until = manifest.retention.retain_until
-        if until is not None and until < today:
-            due += 1
-            on_hold = bool(manifest.retention.holds)
-            held += on_hold
-            click.echo(
-                json.dumps(
-                    {
-                        "record_id": manifest.record_id,
-                        "result_type": manifest.result_type,
-                        "retain_until": until.isoformat(),
-                        "rule": manifest.retention.rule,
-                        "held": on_hold,
-                    },
-                    ensure_ascii=False,
-                )
+    scan = state.services.retention.due()
+    for item in scan:
+        click.echo(
+            json.dumps(
+                {
+                    "record_id": item.record_id,
+                    "result_type": item.manifest.result_type,
+                    "retain_until": item.retain_until.isoformat(),
+                    "rule": item.manifest.retention.rule,
+                    "held": item.held,
+                },
+                ensure_ascii=False,
             )
+        )
+    due, held, checked = scan.due, scan.held, scan.checked
     if due:
         click.echo(
             f"kho: {due}/{checked} kết quả đã hết thời hạn bảo quản ({held} đang tạm giữ); "

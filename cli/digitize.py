@@ -25,8 +25,9 @@ from kho.cli.ingest import BATCH_COLUMNS, _parse_subjects
 from kho.cli.main import CliContext, pass_context
 from kho.cli.progress import Progress
 from kho.digitization.errors import SigningNotConfigured
-from kho.errors import STATUS, KhoError
+from kho.errors import KhoError
 from kho.services import Access, Services
+from kho.services.deposit import refusal_kind
 from kho.settings import SettingsError
 
 __all__ = ["register"]
@@ -125,9 +126,7 @@ def _file_jobs(files: tuple[Path, ...], metadata: Path | None, pages: bool) -> l
 
 
 def _kind(exc: KhoError) -> str:
-    if exc.problem_type in ("conflict", "duplicate-content"):
-        return "conflict"
-    return "failed" if STATUS.get(exc.problem_type, 500) >= 500 else "invalid"
+    return refusal_kind(exc)
 
 
 def _run(

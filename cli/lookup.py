@@ -19,7 +19,7 @@ from kho.archive.signatures import Indication
 from kho.archive.status import Status
 from kho.cli.main import EXIT_UNAVAILABLE, EXIT_USAGE, CliContext, pass_context
 from kho.errors import KhoError
-from kho.indexer.index import LookupQuery, SearchQuery
+from kho.services import LookupQuery, SearchQuery
 from kho.services.views import lookup_body, search_body
 
 __all__ = ["register"]
@@ -128,7 +128,7 @@ def lookup(
     services = state.services
     query = LookupQuery(
         subject_id=subject_id,
-        valid_on=valid_on or services.backends.today(),
+        valid_on=valid_on,
         procedure_code=procedure_code,
         result_type=result_type,
         indication=indication,
@@ -194,7 +194,6 @@ def search(
     """
     services = state.services
     query = SearchQuery(
-        today=services.backends.today(),
         q=q,
         procedure_code=procedure_code,
         result_type=result_type,

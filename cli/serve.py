@@ -169,7 +169,13 @@ def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
     deposited), the command to serve the archive again, and a ready-made API key.
     """
     sock = None if no_serve else _listen(host, port)
-    from kho.demo.documents import FontNotFound, find_font
+    from kho.demo.documents import FontNotFound, demo_extra_missing, find_font
+
+    if demo_extra_missing():  # fpdf2 draws the sample results; only the demo needs it
+        raise _Unavailable(
+            "kho demo cần gói fpdf2 / kho demo needs fpdf2, which Kho installs only for the "
+            "demo: pip install 'kho[demo]' (scripts/demo does)"
+        )
 
     try:
         find_font()
@@ -198,7 +204,7 @@ def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
     progress = Progress("demo")
     record_ids = build_demo(services, pki, work / "results", progress)
     progress.finish()
-    example = write_example_deposit(pki, work / "example", services.backends.today())
+    example = write_example_deposit(pki, work / "example", services.today())
 
     token_file = work / "api-key.txt"
     token = token_file.read_text().strip() if token_file.is_file() else ""

@@ -11,9 +11,10 @@ from typing import Any
 
 import click
 
+from kho.archive.signatures import install as install_signatures
 from kho.cli.main import CliContext, pass_context
 from kho.cli.progress import Progress
-from kho.indexer.errors import UnreadableDocument
+from kho.errors import UnreadableDocument
 from kho.services.verify import (
     Revalidation,
     check_pdf,
@@ -81,6 +82,7 @@ def verify(state: CliContext, file: Path, html_out: Path | None) -> int:
         return EXIT_UNREADABLE
     trust = trust_from_settings(state.settings)  # TrustSettingsError: exit 78
     policy = policy_from_settings(state.settings)
+    install_signatures()  # no services here: the command is its own composition root
     try:
         report = check_pdf(data, trust, policy=policy)
     except UnreadableDocument as exc:

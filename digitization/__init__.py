@@ -3,5 +3,5 @@
 One module per step, each usable alone: `scans` (read and check the scans), `ocr` (OCRmyPDF
 with Tesseract `vie`), `qr` (the national QR code), `proposals` (metadata proposed from the
 text), `signing` (the agency's signature with pyHanko), `pdfa` (the PDF/A checks). The
-service that runs them and deposits the copy is kho/services/digitize.py.
+service that runs them and deposits the copy is services/digitize.py.
 """

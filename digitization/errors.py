@@ -6,7 +6,7 @@ one-line message; no library's exception crosses this package's boundary.
 
 from __future__ import annotations
 
-from kho.errors import KhoError
+from kho.errors import Conflict, KhoError, Unavailable
 
 __all__ = [
     "DigitizationError",
@@ -23,7 +23,7 @@ __all__ = [
 
 
 class DigitizationError(KhoError):
-    pass
+    """Base of the digitization layer's errors."""
 
 
 class ScanRejected(DigitizationError):
@@ -47,7 +47,7 @@ class OcrFailed(DigitizationError):
     title = "OCR failed"
 
 
-class OcrUnavailable(DigitizationError):
+class OcrUnavailable(DigitizationError, Unavailable):
     """OCRmyPDF, Tesseract or its Vietnamese model is not installed."""
 
     problem_type = "ocr-unavailable"
@@ -61,7 +61,7 @@ class PdfaFailed(DigitizationError):
     title = "The copy is not PDF/A-2b"
 
 
-class SigningNotConfigured(DigitizationError):
+class SigningNotConfigured(DigitizationError, Unavailable):
     """No signing key is configured, or a setting it needs is missing (names it)."""
 
     problem_type = "signing-not-configured"
@@ -72,14 +72,14 @@ class SigningNotConfigured(DigitizationError):
         self.setting = setting
 
 
-class SigningFailed(DigitizationError):
+class SigningFailed(DigitizationError, Unavailable):
     """The key or token refused to sign, or the TSA did not answer."""
 
     problem_type = "signing-failed"
     title = "Signing failed"
 
 
-class DuplicateScans(DigitizationError):
+class DuplicateScans(DigitizationError, Conflict):
     """These scans were deposited already under another (issuer_code, result_code)."""
 
     problem_type = "duplicate-content"

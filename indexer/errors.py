@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kho.errors import KhoError
+from kho.errors import KhoError, Unavailable
+from kho.errors import UnreadableDocument as UnreadableDocument
 
 __all__ = [
     "ExtractionFailed",
@@ -14,26 +15,17 @@ __all__ = [
 
 
 class IndexerError(KhoError):
-    pass
+    """Base of the indexer layer's errors. An unreadable file is the kernel's
+    UnreadableDocument (re-exported here), since signature validation finds it too."""
 
 
-class IndexUnavailable(IndexerError):
-    problem_type = "backend-unavailable"
+class IndexUnavailable(IndexerError, Unavailable):
     title = "Search index unavailable"
 
 
-class ExtractorUnavailable(IndexerError):
-    problem_type = "backend-unavailable"
+class ExtractorUnavailable(IndexerError, Unavailable):
     title = "Text extraction unavailable"
 
 
-class UnreadableDocument(IndexerError):
-    """The file is not a readable PDF (malformed, truncated, encrypted, over a limit)."""
-
-    problem_type = "unreadable-file"
-    title = "Unreadable file"
-
-
-class ExtractionFailed(IndexerError):
-    problem_type = "unreadable-file"
+class ExtractionFailed(IndexerError, UnreadableDocument):
     title = "Text could not be extracted"

@@ -5,6 +5,11 @@ Every implementation (indexer/engines/embedded.py, indexer/engines/elasticsearch
 the same contract tests (tests/contract/test_search_index.py). Status is never stored: the
 index keeps the dates and events a status depends on (archive.status.Validity) and filters
 on them for the day asked.
+
+What the index keeps of a record comes from the record model: its filter fields are the
+fields archive/model.py marks `Indexed` (as the view shows them), then the standing facts
+below; both engines derive their columns and mappings from `FILTER_FIELDS`, and the stored
+view is archive/view.py's `StoredView`.
 """
 
 from __future__ import annotations
@@ -13,12 +18,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
+from kho.archive.manifest import Manifest
+from kho.archive.model import Indexed, IndexedField, indexed_fields
 from kho.archive.reuse import SignaturePolicy
-from kho.archive.status import Status, Validity
+from kho.archive.status import Status, Validity, validity_of
+from kho.archive.view import StoredView, stored_view
 
 __all__ = [
     "FACET_FIELDS",
+    "FILTER_FIELDS",
     "Hit",
     "IndexDocument",
     "LookupQuery",
@@ -32,9 +42,29 @@ __all__ = [
 FACET_FIELDS = ("result_type", "procedure_code", "issuer_code", "status")
 
 
+# The exact fields every engine filters and sorts on: the record model's indexed fields,
+# then the standing facts a status and the reuse verdict are judged from.
+FILTER_FIELDS: dict[str, IndexedField] = {
+    **indexed_fields(StoredView),
+    "indication": IndexedField(Indexed.keyword, optional=True),
+    "revoked_on": IndexedField(Indexed.day, optional=True),
+    "superseded_on": IndexedField(Indexed.day, optional=True),
+    "disposed": IndexedField(Indexed.flag, optional=False),
+    "deposited_at": IndexedField(Indexed.instant, optional=False),
+}
+
+
+def _json(value: Any) -> Any:
+    """A filter value as both engines take it: days and instants as ISO text."""
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
 @dataclass(frozen=True)
 class IndexDocument:
-    """One record as the index sees it: filter fields, searchable text, the stored view."""
+    """One record as the index sees it: filter fields, searchable text, the stored view.
+
+    `of` makes it from a manifest; the named fields are those the engines' queries use,
+    `facts` any further indexed field of the record model (by name, JSON values)."""
 
     record_id: str
     version: int  # the manifest version; an older version never overwrites a newer one
@@ -54,6 +84,31 @@ class IndexDocument:
     # The record's JSON view without `status` and the reuse verdict (computed per request),
     # returned with hits.
     record: Mapping[str, Any]
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, manifest: Manifest, text: str, zone: ZoneInfo) -> IndexDocument:
+        """The document of a manifest's record, with its extracted text."""
+        view = stored_view(manifest, zone).to_json()
+        return cls(
+            record_id=manifest.record_id,
+            version=manifest.version,
+            issuer_code=manifest.issuer_code,
+            result_code=manifest.result_code,
+            dossier_code=manifest.dossier_code,
+            procedure_code=manifest.procedure_code,
+            procedure_name=manifest.procedure_name,
+            result_type=manifest.result_type,
+            subject_ids=tuple(s.id for s in manifest.subjects),
+            subject_names=tuple(s.name for s in manifest.subjects),
+            issued_on=manifest.issued_on,
+            validity=validity_of(manifest, zone),
+            indication=manifest.signature.indication,
+            deposited_at=manifest.provenance.deposited_at,
+            text=text,
+            record=view,
+            facts={name: view[name] for name in FILTER_FIELDS if name in view},
+        )
 
     def meta_text(self) -> str:
         """The names and codes full-text queries run over, beside the content text."""
@@ -69,13 +124,11 @@ class IndexDocument:
         )
 
     def filter_fields(self) -> dict[str, Any]:
-        """The exact fields every engine filters and sorts on, dates as ISO text."""
+        """FILTER_FIELDS' values, dates as ISO text: the named fields, the validity facts,
+        then the further facts of the record model."""
         v = self.validity
-
-        def iso(day: date | None) -> str | None:
-            return day.isoformat() if day is not None else None
-
-        return {
+        known: dict[str, Any] = {
+            **dict(self.facts),
             "record_id": self.record_id,
             "version": self.version,
             "issuer_code": self.issuer_code,
@@ -83,15 +136,16 @@ class IndexDocument:
             "dossier_code": self.dossier_code,
             "procedure_code": self.procedure_code,
             "result_type": self.result_type,
-            "indication": self.indication,
-            "issued_on": self.issued_on.isoformat(),
-            "valid_from": v.valid_from.isoformat(),
-            "valid_until": iso(v.valid_until),
-            "revoked_on": iso(v.revoked_on),
-            "superseded_on": iso(v.superseded_on),
+            "indication": None if self.indication is None else str(self.indication),
+            "issued_on": self.issued_on,
+            "valid_from": v.valid_from,
+            "valid_until": v.valid_until,
+            "revoked_on": v.revoked_on,
+            "superseded_on": v.superseded_on,
             "disposed": v.disposed,
-            "deposited_at": self.deposited_at.isoformat(),
+            "deposited_at": self.deposited_at,
         }
+        return {name: _json(known.get(name)) for name in FILTER_FIELDS}
 
 
 @dataclass(frozen=True)

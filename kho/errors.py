@@ -1,18 +1,33 @@
-"""The one error family of Kho: every refusal names a problem type, shared by the API and CLI.
+"""The one error family of Kho: every refusal or failure names a problem type (RFC 9457).
 
-Each package raises its own subclasses (archive/errors.py, indexer/errors.py,
-services/errors.py); the API turns a problem type into an HTTP status and an RFC 9457
-body, the CLI into a message and an exit code. Backend libraries' exceptions never cross a
-package boundary.
+Each layer raises its own subclasses, under a base class of its own: `ArchiveError`
+(archive/errors.py), `IndexerError` (indexer/errors.py), `RetentionError`
+(retention/errors.py), `ServiceError` (services/errors.py). What more than one layer means
+alike is one class here, which the layers' errors specialise: `NotFound`, `Conflict`,
+`Unavailable` (a backend down) and `UnreadableDocument` (an input file that cannot be
+read). Code above a layer catches these kinds, or reasons in problem types; backend
+libraries' exceptions never cross a package boundary.
+
+The catalogue below is the list of problem types, each with the HTTP status it is defined
+with (RFC 9457 § 4 makes the status part of a problem type's definition). Only the HTTP
+layers (api/, web/) turn it into a response, and the CLI prints the same problem bodies
+(CONTRACT.md `kho ingest`); the services reason in kinds (`failure`), never in numbers.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-__all__ = ["STATUS", "KhoError"]
+__all__ = [
+    "STATUS",
+    "Conflict",
+    "KhoError",
+    "NotFound",
+    "Unavailable",
+    "UnreadableDocument",
+]
 
-# Problem type → HTTP status (CONTRACT.md "REST API"); the CLI puts it in problem bodies too.
+# Problem type → the HTTP status it is defined with (CONTRACT.md "REST API").
 STATUS: dict[str, int] = {
     "bad-request": 400,
     "missing-purpose": 400,
@@ -59,8 +74,14 @@ class KhoError(Exception):
         self.detail = detail
         self.extra = extra
 
+    @property
+    def failure(self) -> bool:
+        """Kho's own failure (an internal error, a backend down) rather than a refusal of
+        what the caller asked: the caller may try the same again later."""
+        return isinstance(self, Unavailable) or self.problem_type == KhoError.problem_type
+
     def problem(self) -> dict[str, Any]:
-        """The RFC 9457 problem+json body."""
+        """The RFC 9457 problem+json body, as the API answers and the CLI prints it."""
         body: dict[str, Any] = {
             "type": f"/problems/{self.problem_type}",
             "title": self.title,
@@ -69,3 +90,33 @@ class KhoError(Exception):
         }
         body.update({k: v for k, v in self.extra.items() if v is not None})
         return body
+
+
+class NotFound(KhoError):
+    """What was asked for does not exist (or is not visible to this caller)."""
+
+    problem_type = "not-found"
+    title = "Not found"
+
+
+class Conflict(KhoError):
+    """The request contradicts the archive's state: a key taken, a result code holding
+    other bytes, a change made twice, a race lost to another writer."""
+
+    problem_type = "conflict"
+    title = "Conflict"
+
+
+class Unavailable(KhoError):
+    """A backend (object store, index, extractor) did not answer in time: try again."""
+
+    problem_type = "backend-unavailable"
+    title = "Backend unavailable"
+
+
+class UnreadableDocument(KhoError):
+    """The file is not a readable PDF (malformed, truncated, encrypted, over a limit),
+    whichever layer found out: signature validation or text extraction."""
+
+    problem_type = "unreadable-file"
+    title = "Unreadable file"

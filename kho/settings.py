@@ -152,7 +152,7 @@ class Settings(BaseSettings):
     audit_segment_events: int = Field(default=10_000, ge=10, le=1_000_000)
     audit_seal_after_s: float = Field(default=3600.0, gt=0)
     audit_retain_years: int = Field(default=10, ge=1, le=100)
-    # Audit checkpoints (archive/audit_checkpoint.py): the head of the chain signed with a key
+    # Audit checkpoints (archive/audit/checkpoint.py): the head of the chain signed with a key
     # kept out of the store, written at every seal, every this many events and at least this
     # often while events arrive; the latest kept where the store's writer cannot rewrite it.
     audit_checkpoint_events: int = Field(default=1000, ge=1, le=1_000_000)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from kho.archive.agencies import AgencyRegistry, RegistryError
 from kho.archive.audit import AuditTrail
-from kho.archive.audit_checkpoint import CheckpointAnchor, LocalFileAnchor
+from kho.archive.audit.anchor import CheckpointAnchor, LocalFileAnchor
 from kho.archive.package import Packages
+from kho.archive.signatures import install as install_signatures
 from kho.archive.store import ObjectStore
 from kho.indexer.events import AuditIndex
 from kho.indexer.extract import Extractor
@@ -144,6 +145,8 @@ def build_indicator_aggregate(settings: Settings) -> IndicatorAggregate:
 
 
 def build_services(settings: Settings) -> Services:
+    # Library speed-ups for signature validation, installed here once, not at import.
+    install_signatures()
     store = build_store(settings)
     backends = Backends(
         settings=settings,

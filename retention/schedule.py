@@ -16,16 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from kho.errors import KhoError
+from kho.retention.errors import ScheduleError
 
 __all__ = ["PERMANENT", "RetentionDecision", "RetentionSchedule", "ScheduleError"]
 
 PERMANENT = "permanent"
-
-
-class ScheduleError(KhoError):
-    problem_type = "invalid-schedule"
-    title = "Invalid retention schedule"
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,14 @@ kho/wiring.py builds it from the settings.
 
 from __future__ import annotations
 
+from datetime import date
+
 from kho.archive.agencies import AgencyRegistry
 from kho.indexer.indicators import IndicatorAggregate
+from kho.retention.due import RetentionService
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
+from kho.services.base import Backends
 from kho.services.deposit import DepositOutcome, DepositService
 from kho.services.digitize import DigitizeOutcome, DigitizeService
 from kho.services.fixity import FixityReport, FixityService
@@ -22,6 +26,7 @@ from kho.services.lifecycle import LifecycleService
 from kho.services.links import ContentLink, ContentLinkService
 from kho.services.lookup import LookupService, SearchService
 from kho.services.paging import Page
+from kho.services.queries import LookupQuery, SearchQuery
 from kho.services.ratelimit import RateLimiter
 from kho.services.records import Content, RecordService
 from kho.services.refusals import RefusalGuard
@@ -38,7 +43,9 @@ __all__ = [
     "DepositOutcome",
     "DigitizeOutcome",
     "FixityReport",
+    "LookupQuery",
     "Page",
+    "SearchQuery",
     "Services",
 ]
 
@@ -66,6 +73,7 @@ class Services:
         self.deposit = DepositService(
             backends, self.audit, self.indexing, self.verify, self.lifecycle, agencies
         )
+        self.content_claims = self.deposit.content
         self.digitize = DigitizeService(backends, self.deposit)
         self.records = RecordService(backends, self.audit)
         self.lookup = LookupService(backends, self.audit)
@@ -76,6 +84,7 @@ class Services:
         self.refusals = RefusalGuard(self.audit, per_minute=backends.settings.refusals_per_minute)
         self.links = ContentLinkService(backends, self.audit, self.keys, self.records, self.limiter)
         self.health = HealthService(backends)
+        self.retention = RetentionService(backends.packages, backends.today)
         self.settlements = SettlementService(backends, self.audit, registry)
         self.indicators = IndicatorService(
             backends,
@@ -84,6 +93,10 @@ class Services:
             registry=registry,
             targets=targets or Targets(),
         )
+
+    def today(self) -> date:
+        """Today in KHO_TIMEZONE, by the services' clock."""
+        return self.backends.today()
 
     def close(self) -> None:
         self.refusals.flush(force=True)

@@ -1,7 +1,7 @@
 """The audit service: every access to a citizen's data and every change, as a chained event;
 and the ways to read the trail back (queries, a subject's access log, verification, export).
 
-Appending is the trail's job (archive/audit.py: group commit, sealed segments). Each batch
+Appending is the trail's job (archive/audit/: group commit, sealed segments). Each batch
 the trail makes durable is handed to a background thread that adds it to the event index,
 so a request never waits on the index; what the index missed (it was down, the process
 died) is caught up from the trail by `catch_up`, which the server runs periodically.
@@ -19,12 +19,14 @@ from typing import Any
 from kho.archive.audit import GENESIS, AuditEvent, ChainReport, SealResult
 from kho.archive.identifiers import subject_kind_of
 from kho.indexer.errors import IndexUnavailable
-from kho.indexer.events import AuditQuery
+from kho.indexer.events import AuditQuery as EventQuery
 from kho.metrics import AUDIT_APPENDS, AUDIT_BATCHES, AUDIT_INDEX_FAILURES
-from kho.services.base import Access, Backends
+from kho.services.access import Access
+from kho.services.base import Backends
 from kho.services.checkpoints import CheckpointService
 from kho.services.errors import InvalidQuery, MissingPurpose
 from kho.services.paging import Page, check_paging
+from kho.services.queries import AuditQuery
 
 __all__ = ["ACCESS_LOG_ACTIONS", "AuditService"]
 
@@ -214,7 +216,19 @@ class AuditService:
         if query.since is not None and query.until is not None and query.since >= query.until:
             raise InvalidQuery("`from` must be before `to`", field="from")
         self.flush()
-        result = self.b.audit_index.query(query)
+        result = self.b.audit_index.query(
+            EventQuery(
+                subject_id=query.subject_id,
+                agency=query.agency,
+                record_id=query.record_id,
+                action=query.action,
+                purpose=query.purpose,
+                since=query.since,
+                until=query.until,
+                page=query.page,
+                page_size=query.page_size,
+            )
+        )
         self.record(
             "audit.query",
             access,
@@ -255,7 +269,7 @@ class AuditService:
         check_paging(page, page_size)
         self.flush()
         result = self.b.audit_index.query(
-            AuditQuery(
+            EventQuery(
                 subject_id=subject_id, actions=ACCESS_LOG_ACTIONS, page=page, page_size=page_size
             )
         )

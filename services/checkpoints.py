@@ -1,5 +1,5 @@
 """Anchoring the audit trail: signed checkpoints of its head, written as it grows, and the
-trail judged against the latest one (archive/audit_checkpoint.py says why and where).
+trail judged against the latest one (archive/audit/checkpoint.py and anchor.py say why and where).
 
 A checkpoint is written after every seal, whenever `KHO_AUDIT_CHECKPOINT_EVENTS` events
 were made durable since the last one, and on the first events after
@@ -18,8 +18,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from kho.archive.audit import AuditEvent, ChainReport
-from kho.archive.audit_checkpoint import Checkpoint, CheckpointKey, check_trail
-from kho.archive.audit_timestamp import (
+from kho.archive.audit.anchor import check_trail
+from kho.archive.audit.checkpoint import Checkpoint, CheckpointKey
+from kho.archive.audit.timestamp import (
     TimestampUnavailable,
     request_timestamp,
     timestamp_problem,

@@ -1,4 +1,10 @@
-"""One signed result, one record: the same bytes are never archived under two result codes.
+"""The identity of a deposit's contents: the same result again is `existing`, other bytes
+under its (issuer_code, result_code) are a conflict (unless they supersede it), and one
+signed result is one record: the same bytes are never archived under two result codes.
+
+A result code's claim (archive/package.py) names the record and the sha256 it holds;
+`identify` judges a deposit against it before any costly step, and `claim` makes a new
+record visible by writing it (create-only, so of two racing deposits one wins).
 
 The object store keeps, per sha256, a content claim naming the (issuer_code, result_code)
 those bytes were deposited under (archive/package.py). A deposit takes it, create-only,
@@ -18,13 +24,14 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from kho.archive.digitized import DigitizationInfo
 from kho.archive.errors import ObjectExists
-from kho.archive.package import ContentClaim
+from kho.archive.package import Claim, ContentClaim, Written
 from kho.archive.record import DepositMetadata
 from kho.services.base import Backends
 from kho.services.errors import Conflict, DuplicateContent
 
-__all__ = ["Backfill", "ContentClaims"]
+__all__ = ["Backfill", "Claimed", "ContentClaims", "Identity"]
 
 _ATTEMPTS = 10
 
@@ -38,9 +45,91 @@ class Backfill:
     duplicates: tuple[tuple[str, str], ...]
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What the archive holds under a deposit's (issuer_code, result_code)."""
+
+    current: Claim | None  # the claim of that result code, if it was deposited before
+    existing: str | None = None  # the record holding these very contents: the deposit is done
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A deposit made visible (`claim_file`: the claim as written, for the audit event), or
+    the record of the same contents another deposit made visible first (`held_by`: the
+    deposit is `existing`)."""
+
+    claim_file: Written | None
+    held_by: str | None = None
+
+
 class ContentClaims:
     def __init__(self, backends: Backends) -> None:
         self.b = backends
+
+    def same_content(
+        self, claim: Claim, sha256: str, digitization: DigitizationInfo | None = None
+    ) -> bool:
+        """The same result again: the same bytes, or for a digitized copy the same scans
+        (the signed copy differs on every run; the scans do not)."""
+        if claim.sha256 == sha256:
+            return True
+        if digitization is None:
+            return False
+        held = self.b.packages.latest_manifest(claim.record_id).digitization
+        return held is not None and held.scan_sha256 == digitization.scan_sha256
+
+    def identify(
+        self, meta: DepositMetadata, sha256: str, digitization: DigitizationInfo | None = None
+    ) -> Identity:
+        """Whether these contents are already the result `meta` names (`existing`); a
+        Conflict if that result holds other contents and the deposit does not supersede it."""
+        current = self.b.packages.find_claim(meta.issuer_code, meta.result_code)
+        if current is None:
+            return Identity(None)
+        if self.same_content(current, sha256, digitization):
+            return Identity(current, existing=current.record_id)
+        if meta.supersedes != current.record_id:
+            raise Conflict(
+                f"{meta.issuer_code} already deposited result {meta.result_code} with "
+                f"different content (record {current.record_id}); to replace it, "
+                f"deposit with supersedes={current.record_id}",
+                record_id=current.record_id,
+            )
+        return Identity(current)
+
+    def claim(
+        self,
+        meta: DepositMetadata,
+        sha256: str,
+        record_id: str,
+        identity: Identity,
+        digitization: DigitizationInfo | None = None,
+    ) -> Claimed:
+        """Make the deposited record visible: take the content claim, then write the claim
+        of its result code (the next generation when it replaces one). A Conflict (or
+        DuplicateContent) when another deposit took either with other contents first."""
+        generation = 1
+        if identity.current is not None:
+            generation = self.b.packages.claim_generation(meta.issuer_code, meta.result_code) + 1
+        taken = self.take(sha256, meta, record_id)
+        try:
+            written = self.b.packages.write_claim(
+                Claim(meta.issuer_code, meta.result_code, record_id, sha256),
+                generation=generation,
+            )
+        except ObjectExists:
+            # Another deposit of the same result code won the race.
+            winner = self.b.packages.find_claim(meta.issuer_code, meta.result_code)
+            if winner is not None and self.same_content(winner, sha256, digitization):
+                return Claimed(None, held_by=winner.record_id)
+            self.release(taken)
+            raise Conflict(
+                f"{meta.issuer_code} result {meta.result_code} was deposited meanwhile "
+                "with different content",
+                record_id=winner.record_id if winner else None,
+            ) from None
+        return Claimed(written)
 
     def _holder(self, claim: ContentClaim) -> str | None:
         """The visible record that holds the claimed bytes under the claimed code."""

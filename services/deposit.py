@@ -1,24 +1,34 @@
-"""Depositing a signed result: a short pipeline of named steps.
+"""Depositing a signed result: a short pipeline of named steps, each a call into the
+module that owns its concept; nothing here knows HTTP or the CLI.
 
-read (bounded) → check metadata and who may deposit it → hash → idempotency and content
-identity → sniff type → validate signatures (an unsigned file is refused before any
-extraction work) → extract text → warnings → store original,
-text, report → write manifest → outbox → content claim → claim (the record is now durable
-and visible) → audit → index. Each step is a call into the module that owns it; nothing
-here knows HTTP or the CLI.
+1. metadata: validated, the issuer in the registry, not issued later than today
+   (archive/record.py);
+2. the caller may deposit for that issuer (access.py);
+3. the file: within the size limit, not empty, hashed once (original.py);
+4. its identity: the same result again is `existing`, other bytes under its result code a
+   conflict unless they supersede it, the same bytes under another one refused
+   (content_claims.py; what `supersedes` names, lifecycle.py);
+5. a PDF by its content (original.py), validly structured and signed: an unsigned file is
+   refused before any extraction work (verify.py);
+6. its text, extracted in a bounded worker process (the Extractor);
+7. the package: original, text, report and the first manifest with its warnings
+   (archive/deposit_warnings.py) and retention (retention/schedule.py), and an outbox
+   entry;
+8. the claims that make the record visible (content_claims.py): it is now durable;
+9. the audit event, the supersession, and indexing from what the deposit holds.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from ulid import ULID
 
-from kho.archive.deposit_warnings import DepositWarning, subjects_missing_from_text
+from kho.archive.deposit_warnings import DepositWarning, deposit_warnings
 from kho.archive.digitized import DigitizationInfo
-from kho.archive.errors import InvalidMetadata, ObjectExists
+from kho.archive.errors import InvalidMetadata
 from kho.archive.manifest import (
     ExtractionInfo,
     FileInfo,
@@ -26,30 +36,24 @@ from kho.archive.manifest import (
     Retention,
     ValidationEntry,
 )
-from kho.archive.package import Claim
-from kho.archive.record import DepositMetadata, parse_metadata
-from kho.errors import STATUS, KhoError
+from kho.archive.record import DepositMetadata, check_deposit, parse_metadata
+from kho.archive.signatures.status import DocumentReport
+from kho.errors import KhoError
 from kho.indexer.errors import IndexUnavailable
-from kho.indexer.extract import sniff_media_type
+from kho.indexer.extract import Extraction
 from kho.metrics import DEPOSITS
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
-from kho.services.content_claims import ContentClaims
-from kho.services.errors import (
-    AccessDenied,
-    Conflict,
-    PayloadTooLarge,
-    RecordNotFound,
-    UnknownAgency,
-    UnsignedDocument,
-    UnsupportedMediaType,
-)
+from kho.services.base import Backends
+from kho.services.content_claims import Claimed, ContentClaims, Identity
+from kho.services.errors import Conflict, DuplicateContent, RecordNotFound
 from kho.services.indexing import IndexingService
 from kho.services.lifecycle import LifecycleService
+from kho.services.original import Original
 from kho.services.verify import VerifyService, summary_of
 from kho.services.views import view_on
 
-__all__ = ["CONFLICTS", "DepositOutcome", "DepositService"]
+__all__ = ["CONFLICTS", "DepositOutcome", "DepositService", "refusal_kind"]
 
 
 @dataclass(frozen=True)
@@ -60,19 +64,31 @@ class DepositOutcome:
     warnings: tuple[DepositWarning, ...] = ()
 
 
-CONFLICTS = frozenset({"conflict", "duplicate-content"})
+@dataclass(frozen=True)
+class _Deposit:
+    """A deposit under way, past its checks: what the steps that write need."""
+
+    record_id: str
+    meta: DepositMetadata
+    original: Original
+    media_type: str
+    report: DocumentReport
+    extraction: Extraction
+    now: datetime
+    access: Access
+    digitization: DigitizationInfo | None
 
 
-def _refusal(exc: KhoError) -> str:
-    if exc.problem_type in CONFLICTS:
+# The problem types of a refused deposit that conflicts with what the archive holds.
+CONFLICTS = frozenset({Conflict.problem_type, DuplicateContent.problem_type})
+
+
+def refusal_kind(exc: KhoError) -> Literal["conflict", "invalid", "failed"]:
+    """How a deposit that raised `exc` ended, in the words of `kho ingest` and the metrics:
+    a conflict with the archive, an invalid input, or Kho's own failure."""
+    if isinstance(exc, Conflict):
         return "conflict"
-    return "failed" if STATUS.get(exc.problem_type, 500) >= 500 else "invalid"
-
-
-def _safe_filename(name: str | None) -> str:
-    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    name = "".join(c for c in name if c.isprintable())[:200]
-    return name or "result.pdf"
+    return "failed" if exc.failure else "invalid"
 
 
 class DepositService:
@@ -94,18 +110,9 @@ class DepositService:
         self.content = ContentClaims(backends)
 
     def check_metadata(self, raw: object) -> DepositMetadata:
-        metadata = parse_metadata(raw)
-        if self.agencies is not None and metadata.issuer_code not in self.agencies:
-            raise UnknownAgency(
-                f"issuer_code {metadata.issuer_code} is not in the agency registry",
-                field="issuer_code",
-            )
-        if metadata.issued_on > self.b.today():
-            raise InvalidMetadata(
-                f"issued_on {metadata.issued_on} is in the future",
-                errors=[{"field": "issued_on", "message": "in the future"}],
-            )
-        return metadata
+        """Deposit metadata validated, the issuer in the registry, not issued after today
+        (archive/record.py)."""
+        return check_deposit(parse_metadata(raw), today=self.b.today(), agencies=self.agencies)
 
     def deposit(
         self,
@@ -116,7 +123,7 @@ class DepositService:
         *,
         digitization: DigitizationInfo | None = None,
     ) -> DepositOutcome:
-        """Deposit one signed result (the pipeline above); counted by outcome in metrics.
+        """Deposit one signed result (the pipeline below); counted by outcome in metrics.
 
         `digitization` marks a copy Kho signed itself from scans (services/digitize.py):
         the record's origin is `digitized`, and its identity is the scans' SHA-256s.
@@ -124,7 +131,7 @@ class DepositService:
         try:
             outcome = self._deposit(data, filename, metadata, access, digitization)
         except KhoError as exc:
-            DEPOSITS.labels(outcome=_refusal(exc)).inc()
+            DEPOSITS.labels(outcome=refusal_kind(exc)).inc()
             raise
         DEPOSITS.labels(outcome=outcome.outcome).inc()
         return outcome
@@ -135,71 +142,77 @@ class DepositService:
         filename: str | None,
         metadata: object,
         access: Access,
-        digitization: DigitizationInfo | None = None,
+        digitization: DigitizationInfo | None,
     ) -> DepositOutcome:
+        """The steps, in order: each refuses before any later (costlier) one runs."""
         meta = metadata if isinstance(metadata, DepositMetadata) else self.check_metadata(metadata)
-        if not access.may_act_for(meta.issuer_code):
-            allowed = sorted(access.acts_for or {access.actor.agency or "?"})
-            raise AccessDenied(
-                f"this API key deposits only for {', '.join(allowed)}, not for issuer_code "
-                f"{meta.issuer_code} (a key may be made --on-behalf-of other agencies)",
-                field="issuer_code",
-            )
-        if len(data) > self.b.settings.max_upload_bytes:
-            raise PayloadTooLarge(
-                f"the file is {len(data)} bytes; the limit is {self.b.settings.max_upload_mb} MB"
-            )
-        if not data:
-            raise UnsupportedMediaType("the file is empty")
-        sha256 = hashlib.sha256(data).hexdigest()
-
-        current = self.b.packages.find_claim(meta.issuer_code, meta.result_code)
-        if current is not None:
-            if self._same_content(current, sha256, digitization):
-                return self._existing(current.record_id, access)
-            if meta.supersedes != current.record_id:
-                raise Conflict(
-                    f"{meta.issuer_code} already deposited result {meta.result_code} with "
-                    f"different content (record {current.record_id}); to replace it, "
-                    f"deposit with supersedes={current.record_id}",
-                    record_id=current.record_id,
-                )
+        access.require_depositing_for(meta.issuer_code)
+        settings = self.b.settings
+        original = Original.read(
+            data, filename, max_bytes=settings.max_upload_bytes, max_mb=settings.max_upload_mb
+        )
+        identity = self.content.identify(meta, original.sha256, digitization)
+        if identity.existing is not None:
+            return self._existing(identity.existing, access)
         superseded = self._superseded_target(meta, access)
-        self.content.check(sha256, meta)
-
-        media_type = sniff_media_type(data[:1024])
-        if media_type is None:
-            raise UnsupportedMediaType("the file is not a PDF (judged by its content)")
+        self.content.check(original.sha256, meta)
+        media_type = original.media_type()
         now = self.b.now()
-        report = self.verify.validate(data)
-        if not report.signed:
-            raise UnsignedDocument(
-                "the PDF carries no digital signature; Kho archives signed results only"
-            )
+        report = self.verify.validate_signed(original.data)
         # Only a signed file is worth extracting; extraction is bounded in a worker process
         # (indexer/extractors/sandbox.py), so a decompression bomb is refused, not served.
-        extraction = self.b.extractor.extract(data, media_type=media_type)
+        extraction = self.b.extractor.extract(original.data, media_type=media_type)
+        deposit = _Deposit(
+            str(ULID()), meta, original, media_type, report, extraction, now, access, digitization
+        )
+        files, manifest = self._write_package(deposit)
+        claimed = self._make_visible(deposit, identity)
+        if claimed.claim_file is None:  # the same contents were deposited meanwhile
+            assert claimed.held_by is not None
+            return self._existing(claimed.held_by, access)
+        files.update([claimed.claim_file])
+        self._audit_created(deposit, files)
+        if superseded is not None:
+            self.lifecycle.mark_superseded(superseded, by=deposit.record_id, access=access)
+        indexed = self.indexing.index(manifest, extraction.page_texts)
+        if indexed:
+            self.b.packages.remove_outbox(deposit.record_id)
+        return DepositOutcome("created", self._view(manifest), indexed, manifest.warnings)
 
-        record_id = str(ULID())
-        retention = self.b.schedule.decide(meta.result_type, meta.issued_on)
-        files = dict(  # each written file's hash goes into the audit event (kho fixity)
+    # -- the steps that write --------------------------------------------------------------
+
+    def _write_package(self, d: _Deposit) -> tuple[dict[str, str], Manifest]:
+        """The original, its text, its validation report and the first manifest, in the
+        package, and the record in the outbox (indexed later if the index is down). Each
+        written file's hash goes into the audit event (`kho fixity` checks them)."""
+        packages = self.b.packages
+        report = self.verify.document(d.report, d.original.data, sha256=d.original.sha256)
+        files = dict(
             [
-                self.b.packages.put_original(sha256, data),
-                self.b.packages.put_text(record_id, extraction.page_texts),
-                report_file := self.b.packages.put_validation(
-                    record_id, self.verify.document(report, data)
-                ),
+                packages.put_original(d.original.sha256, d.original.data),
+                packages.put_text(d.record_id, d.extraction.page_texts),
+                report_file := packages.put_validation(d.record_id, report),
             ]
         )
-        summary = summary_of(report)
-        manifest = Manifest.first(
-            record_id=record_id,
-            metadata=meta,
+        manifest = self._manifest(d, report_key=report_file.key)
+        files.update([packages.write_manifest(manifest)])
+        packages.add_outbox(d.record_id, d.now)
+        return files, manifest
+
+    def _manifest(self, d: _Deposit, *, report_key: str) -> Manifest:
+        """The record's first manifest: the stated facts, the file, its text and signatures,
+        its retention, who deposited it, and what looked wrong."""
+        summary = summary_of(d.report)
+        extraction = d.extraction
+        retention = self.b.schedule.decide(d.meta.result_type, d.meta.issued_on)
+        return Manifest.first(
+            record_id=d.record_id,
+            metadata=d.meta,
             file=FileInfo(
-                sha256=sha256,
-                size=len(data),
-                media_type=media_type,
-                filename=_safe_filename(filename),
+                sha256=d.original.sha256,
+                size=d.original.size,
+                media_type=d.media_type,
+                filename=d.original.filename,
                 pages=extraction.pages,
             ),
             extraction=ExtractionInfo(
@@ -212,92 +225,55 @@ class DepositService:
             ),
             signature=summary,
             validation=ValidationEntry(
-                validated_at=now,
+                validated_at=d.now,
                 indication=summary.indication,
                 subindication=summary.subindication,
-                report_key=report_file.key,
+                report_key=report_key,
             ),
             retention=Retention(
                 rule=retention.rule,
                 period_years=retention.period_years,
                 retain_until=retention.retain_until,
             ),
-            deposited_at=now,
-            deposited_by=access.actor,
-            warnings=[
-                *meta.warnings(),
-                *subjects_missing_from_text(
-                    [(s.id, s.name) for s in meta.subjects],
-                    extraction.page_texts,
-                    pages_needing_ocr=extraction.pages_needing_ocr,
-                    pages=extraction.pages,
-                ),
-            ],
-            digitization=digitization,
+            deposited_at=d.now,
+            deposited_by=d.access.actor,
+            warnings=deposit_warnings(
+                d.meta,
+                extraction.page_texts,
+                pages_needing_ocr=extraction.pages_needing_ocr,
+                pages=extraction.pages,
+            ),
+            digitization=d.digitization,
         )
-        files.update([self.b.packages.write_manifest(manifest)])
-        self.b.packages.add_outbox(record_id, now)
-        generation = 1
-        if current is not None:
-            generation = self.b.packages.claim_generation(meta.issuer_code, meta.result_code) + 1
-        try:
-            taken = self.content.take(sha256, meta, record_id)
-        except KhoError:
-            self.b.packages.remove_outbox(record_id)
-            raise
-        try:
-            claim = self.b.packages.write_claim(
-                Claim(meta.issuer_code, meta.result_code, record_id, sha256),
-                generation=generation,
-            )
-        except ObjectExists:
-            # Another deposit of the same result code won the race.
-            self.b.packages.remove_outbox(record_id)
-            winner = self.b.packages.find_claim(meta.issuer_code, meta.result_code)
-            if winner is not None and self._same_content(winner, sha256, digitization):
-                return self._existing(winner.record_id, access)
-            self.content.release(taken)
-            raise Conflict(
-                f"{meta.issuer_code} result {meta.result_code} was deposited meanwhile "
-                "with different content",
-                record_id=winner.record_id if winner else None,
-            ) from None
 
-        subject_ids = [s.id for s in meta.subjects]
+    def _make_visible(self, d: _Deposit, identity: Identity) -> Claimed:
+        """The claims that make the record visible (content_claims.py); its outbox entry
+        goes again if the deposit stops here."""
+        try:
+            claimed = self.content.claim(
+                d.meta, d.original.sha256, d.record_id, identity, d.digitization
+            )
+        except KhoError:
+            self.b.packages.remove_outbox(d.record_id)
+            raise
+        if claimed.claim_file is None:
+            self.b.packages.remove_outbox(d.record_id)
+        return claimed
+
+    def _audit_created(self, d: _Deposit, files: dict[str, str]) -> None:
         self.audit.record(
             "deposit",
-            access,
+            d.access,
             outcome="created",
-            record_ids=[record_id],
-            subject_ids=subject_ids,
-            detail={
-                "result_code": meta.result_code,
-                "sha256": sha256,
-                "files": {**files, claim.key: claim.sha256},
-            },
+            record_ids=[d.record_id],
+            subject_ids=[s.id for s in d.meta.subjects],
+            detail={"result_code": d.meta.result_code, "sha256": d.original.sha256, "files": files},
         )
-        if superseded is not None:
-            self.lifecycle.mark_superseded(superseded, by=record_id, access=access)
-        indexed = self.indexing.index_record(record_id)
-        if indexed:
-            self.b.packages.remove_outbox(record_id)
-        return DepositOutcome("created", self._view(manifest), indexed, manifest.warnings)
 
     def _view(self, manifest: Manifest) -> dict[str, Any]:
         return view_on(
             manifest, self.b.settings.zone, self.b.today(), self.b.settings.reuse_signature
         )
-
-    def _same_content(
-        self, claim: Claim, sha256: str, digitization: DigitizationInfo | None
-    ) -> bool:
-        """The same result again: the same bytes, or for a digitized copy the same scans."""
-        if claim.sha256 == sha256:
-            return True
-        if digitization is None:
-            return False
-        held = self.b.packages.latest_manifest(claim.record_id).digitization
-        return held is not None and held.scan_sha256 == digitization.scan_sha256
 
     def _superseded_target(self, meta: DepositMetadata, access: Access) -> str | None:
         """The record `supersedes` names, if the caller may act for its issuer: the same

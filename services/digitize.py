@@ -29,7 +29,8 @@ from kho.digitization.proposals import propose
 from kho.digitization.qr import QrUnavailable, merge_qr, read_qr
 from kho.digitization.scans import MIN_DPI, ScanLimits, ScanSet, read_scans
 from kho.digitization.signing import AgencySigner, SigningConfig
-from kho.services.base import Access, Backends
+from kho.services.access import Access
+from kho.services.base import Backends
 from kho.services.deposit import DepositOutcome, DepositService
 from kho.services.errors import Conflict
 

@@ -1,8 +1,14 @@
-"""Refusals the services make, each with its problem type (the API maps them to statuses)."""
+"""Refusals the services make, each with its problem type (the API maps them to statuses).
+
+`Conflict` is the kernel's one conflict (kho/errors.py), raised as it is: a result code
+holding other bytes, a change made twice, a race lost. `UnknownAgency` is the archive's
+(a metadata check, archive/record.py), named here too. The others are `ServiceError`s.
+"""
 
 from __future__ import annotations
 
-from kho.errors import KhoError
+from kho.archive.errors import UnknownAgency
+from kho.errors import Conflict, KhoError, NotFound
 
 __all__ = [
     "AccessDenied",
@@ -14,18 +20,18 @@ __all__ = [
     "PayloadTooLarge",
     "RateLimited",
     "RecordNotFound",
+    "ServiceError",
     "UnknownAgency",
     "UnsignedDocument",
     "UnsupportedMediaType",
 ]
 
 
-class Conflict(KhoError):
-    problem_type = "conflict"
-    title = "Conflict"
+class ServiceError(KhoError):
+    """Base of the services' own refusals."""
 
 
-class DuplicateContent(KhoError):
+class DuplicateContent(ServiceError, Conflict):
     """These exact bytes are already archived under another (issuer_code, result_code);
     `record_id` names the record that holds them (one signed result, one record)."""
 
@@ -33,52 +39,46 @@ class DuplicateContent(KhoError):
     title = "These bytes are already archived as another result"
 
 
-class PayloadTooLarge(KhoError):
+class PayloadTooLarge(ServiceError):
     problem_type = "too-large"
     title = "File too large"
 
 
-class UnsupportedMediaType(KhoError):
+class UnsupportedMediaType(ServiceError):
     problem_type = "unsupported-media-type"
     title = "Not a PDF"
 
 
-class UnsignedDocument(KhoError):
+class UnsignedDocument(ServiceError):
     problem_type = "unsigned-document"
     title = "The result carries no digital signature"
 
 
-class MissingPurpose(KhoError):
+class MissingPurpose(ServiceError):
     problem_type = "missing-purpose"
     title = "The purpose (X-Dossier-Code) is missing or malformed"
 
 
-class InvalidQuery(KhoError):
+class InvalidQuery(ServiceError):
     problem_type = "invalid-query"
     title = "Invalid query"
 
 
-class RecordNotFound(KhoError):
-    problem_type = "not-found"
+class RecordNotFound(ServiceError, NotFound):
     title = "Record not found"
 
 
-class UnknownAgency(KhoError):
-    problem_type = "unknown-agency"
-    title = "Unknown agency"
-
-
-class NotAuthenticated(KhoError):
+class NotAuthenticated(ServiceError):
     problem_type = "unauthenticated"
     title = "Missing or invalid API key"
 
 
-class AccessDenied(KhoError):
+class AccessDenied(ServiceError):
     problem_type = "forbidden"
     title = "Not allowed"
 
 
-class RateLimited(KhoError):
+class RateLimited(ServiceError):
     """Too many requests with one API key; `retry_after` says how many seconds to wait."""
 
     problem_type = "rate-limited"

@@ -12,7 +12,7 @@ name, which is its hash.
 
 Why here and not in `kho audit verify`: fixity is the command that reads the packages; the
 audit verification vouches for the trail the hashes come from (its chain and its signed
-checkpoints, archive/audit_checkpoint.py). Someone who rewrote a manifest and the audit
+checkpoints, archive/audit/checkpoint.py). Someone who rewrote a manifest and the audit
 event together, recomputing the chain, passes fixity but fails the audit verification; run
 both (the server's operators schedule both).
 
@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from kho.archive.errors import ObjectNotFound
 from kho.archive.package import Claim, Packages
 from kho.archive.store import ObjectStore
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
+from kho.services.base import Backends
 
 __all__ = ["FixityReport", "FixityService", "describe"]
 

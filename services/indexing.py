@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from kho.archive.errors import ObjectNotFound
+from kho.archive.manifest import Manifest
 from kho.indexer.errors import IndexUnavailable
 from kho.indexer.index import IndexDocument
 from kho.services.base import Backends
@@ -22,6 +23,15 @@ class IndexingService:
     def __init__(self, backends: Backends) -> None:
         self.b = backends
 
+    @property
+    def index_name(self) -> str:
+        """Which engine the index is (`embedded`, `elasticsearch`)."""
+        return self.b.index.name
+
+    def count(self) -> int:
+        """How many records the index holds; IndexUnavailable if it is down."""
+        return self.b.index.count()
+
     def document(self, record_id: str) -> IndexDocument:
         manifest = self.b.packages.latest_manifest(record_id)
         try:
@@ -31,9 +41,21 @@ class IndexingService:
         return index_document(manifest, text, self.b.settings.zone)
 
     def index_record(self, record_id: str) -> bool:
-        """Index one record now; False (and the outbox keeps it) if the index is down."""
+        """Index one record now, as the store holds it; False (and the outbox keeps it) if
+        the index is down."""
+        return self._upsert(record_id, lambda: self.document(record_id))
+
+    def index(self, manifest: Manifest, page_texts: Sequence[str]) -> bool:
+        """Index a record from what the caller holds (a deposit: its manifest and page
+        texts), without reading them back from the store; False if the index is down."""
+        return self._upsert(
+            manifest.record_id,
+            lambda: index_document(manifest, "\n\f".join(page_texts), self.b.settings.zone),
+        )
+
+    def _upsert(self, record_id: str, document: Callable[[], IndexDocument]) -> bool:
         try:
-            self.b.index.upsert([self.document(record_id)])
+            self.b.index.upsert([document()])
         except IndexUnavailable as exc:
             log.warning("record %s not indexed yet: %s", record_id, exc.detail)
             return False

@@ -26,8 +26,9 @@ from kho.indexer.indicators import (
     NoticeQuery,
     NoticeRow,
 )
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
+from kho.services.base import Backends
 from kho.services.errors import InvalidQuery
 from kho.services.indicator_feed import FactFeed
 from kho.services.indicator_report import GROUP_BYS, build_report

@@ -21,8 +21,9 @@ from typing import Any
 
 from kho.archive.errors import ObjectNotFound
 from kho.archive.identifiers import is_agency_code
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
+from kho.services.base import Backends
 from kho.services.errors import AccessDenied, InvalidQuery, NotAuthenticated, RecordNotFound
 from kho.services.secrets import ServerSecret
 

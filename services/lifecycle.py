@@ -13,8 +13,9 @@ from typing import Any
 from kho.archive.errors import ObjectExists, ObjectNotFound
 from kho.archive.manifest import EventType, Manifest, StatusEvent
 from kho.archive.package import Written
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
+from kho.services.base import Backends
 from kho.services.errors import AccessDenied, Conflict, InvalidQuery, RecordNotFound
 from kho.services.indexing import IndexingService
 from kho.services.views import view_on

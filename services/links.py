@@ -29,8 +29,9 @@ from datetime import UTC, datetime, timedelta
 
 from kho.archive.errors import ObjectExists, ObjectNotFound
 from kho.archive.manifest import Actor
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
+from kho.services.base import Backends
 from kho.services.errors import InvalidQuery, NotAuthenticated, RecordNotFound
 from kho.services.keys import KeyService
 from kho.services.ratelimit import RateLimiter

@@ -5,17 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kho.archive.identifiers import subject_kind_of
-from kho.indexer.index import LookupQuery, SearchQuery
+from kho.indexer import index
 from kho.metrics import LOOKUPS
+from kho.services.access import Access, require_purpose
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
+from kho.services.base import Backends
 from kho.services.errors import AccessDenied, InvalidQuery
 from kho.services.paging import MAX_PAGE_SIZE, Page
 from kho.services.paging import check_paging as _check_paging
-from kho.services.records import require_purpose
+from kho.services.queries import LookupQuery, SearchQuery
 from kho.services.views import hit_view
 
-__all__ = ["MAX_PAGE_SIZE", "LookupService", "Page", "SearchService"]
+__all__ = ["MAX_PAGE_SIZE", "LookupQuery", "LookupService", "Page", "SearchQuery", "SearchService"]
 
 
 class LookupService:
@@ -32,24 +33,33 @@ class LookupService:
             )
         _check_paging(query.page, query.page_size)
         policy = self.b.settings.reuse_signature
-        query = replace(
-            query,
-            allowed_procedure_codes=access.allowed_procedure_codes,
-            allowed_result_types=access.allowed_result_types,
-            signature_policy=policy,
+        valid_on = query.valid_on or self.b.today()
+        result = self.b.index.lookup(
+            index.LookupQuery(
+                subject_id=query.subject_id,
+                valid_on=valid_on,
+                procedure_code=query.procedure_code,
+                result_type=query.result_type,
+                indication=_plain(query.indication),
+                include_invalid=query.include_invalid,
+                signature_policy=policy,
+                allowed_procedure_codes=access.allowed_procedure_codes,
+                allowed_result_types=access.allowed_result_types,
+                page=query.page,
+                page_size=query.page_size,
+            )
         )
-        result = self.b.index.lookup(query)
-        items = [hit_view(hit, query.valid_on, policy) for hit in result.hits]
+        items = [hit_view(hit, valid_on, policy) for hit in result.hits]
         self.audit.record(
             "lookup",
             access,
             record_ids=[h.record_id for h in result.hits],
             subject_ids=[query.subject_id],
             detail={
-                "valid_on": query.valid_on.isoformat(),
+                "valid_on": valid_on.isoformat(),
                 "procedure_code": query.procedure_code,
                 "result_type": query.result_type,
-                "indication": query.indication,
+                "indication": _plain(query.indication),
                 "include_invalid": query.include_invalid,
                 "reuse_signature": policy.value,
                 "total": result.total,
@@ -77,11 +87,27 @@ class SearchService:
             and query.issued_from > query.issued_to
         ):
             raise InvalidQuery("issued_from is after issued_to", field="issued_from")
-        query = _within_limits(query, access)
-        result = self.b.index.search(query)
+        asked = _within_limits(
+            index.SearchQuery(
+                today=query.today or self.b.today(),
+                q=query.q,
+                procedure_code=query.procedure_code,
+                result_type=query.result_type,
+                indication=_plain(query.indication),
+                issuer_code=query.issuer_code,
+                subject_id=query.subject_id,
+                issued_from=query.issued_from,
+                issued_to=query.issued_to,
+                status=query.status,
+                page=query.page,
+                page_size=query.page_size,
+            ),
+            access,
+        )
+        result = self.b.index.search(asked)
         items = [
             {
-                "record": hit_view(hit, query.today, self.b.settings.reuse_signature),
+                "record": hit_view(hit, asked.today, self.b.settings.reuse_signature),
                 "highlights": dict(hit.highlights),
                 "score": hit.score,
             }
@@ -114,7 +140,12 @@ class SearchService:
         )
 
 
-def _within_limits(query: SearchQuery, access: Access) -> SearchQuery:
+def _plain(indication: str | None) -> str | None:
+    """An indication as plain text (the API and the CLI may pass the Indication enum)."""
+    return None if indication is None else str(indication)
+
+
+def _within_limits(query: index.SearchQuery, access: Access) -> index.SearchQuery:
     """A search by a key limited to some procedures or result types must stay inside them:
     the one allowed value is applied for the caller, among several it must name one."""
     for name, allowed in (

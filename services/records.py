@@ -8,19 +8,13 @@ from typing import Any
 
 from kho.archive.errors import ObjectNotFound
 from kho.archive.manifest import Manifest
+from kho.services.access import Access, require_purpose
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
-from kho.services.errors import AccessDenied, MissingPurpose, RecordNotFound
+from kho.services.base import Backends
+from kho.services.errors import AccessDenied, RecordNotFound
 from kho.services.views import view_on
 
 __all__ = ["Content", "RecordService", "require_purpose"]
-
-
-def require_purpose(access: Access) -> None:
-    if not access.purpose:
-        raise MissingPurpose(
-            "state the dossier being processed (X-Dossier-Code) to read a subject's data"
-        )
 
 
 @dataclass(frozen=True)

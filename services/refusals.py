@@ -27,8 +27,8 @@ from typing import Any
 
 from kho.archive.manifest import Actor
 from kho.errors import KhoError
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access
 from kho.services.errors import RateLimited
 
 __all__ = ["Refusal", "RefusalGuard"]

@@ -19,8 +19,9 @@ from kho.archive.settlement import (
     differing,
     parse_notice,
 )
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
+from kho.services.base import Backends
 from kho.services.errors import AccessDenied, Conflict, UnknownAgency
 
 __all__ = ["SettlementOutcome", "SettlementService"]

@@ -17,18 +17,17 @@ from kho.archive.errors import ObjectExists, ObjectNotFound
 from kho.archive.manifest import Manifest, SignatureSummary, ValidationEntry
 from kho.archive.signatures import (
     DocumentReport,
-    SignatureError,
     TrustConfig,
     TrustConfigError,
     ValidationPolicy,
     ValidationPolicyError,
     validate_pdf,
 )
-from kho.errors import KhoError
-from kho.indexer.errors import UnreadableDocument
+from kho.errors import KhoError, UnreadableDocument
+from kho.services.access import Access
 from kho.services.audit import AuditService
-from kho.services.base import Access, Backends
-from kho.services.errors import RecordNotFound
+from kho.services.base import Backends
+from kho.services.errors import Conflict, RecordNotFound, UnsignedDocument
 from kho.services.indexing import IndexingService
 from kho.settings import Settings, SettingsError
 
@@ -94,23 +93,26 @@ def check_pdf(
     policy: ValidationPolicy | None = None,
 ) -> DocumentReport:
     """Validate every signature of a PDF under `policy` (the built-in one by default);
-    UnreadableDocument (422, CLI exit 4) for input that is not a readable PDF or needs a
-    password."""
-    try:
-        return validate_pdf(data, trust, moment=moment, now=now, policy=policy)
-    except SignatureError as exc:
-        raise UnreadableDocument(str(exc)) from None
+    an UnreadableDocument (SignatureError: 422, CLI exit 4) for input that is not a
+    readable PDF or needs a password."""
+    return validate_pdf(data, trust, moment=moment, now=now, policy=policy)
 
 
 def report_document(
-    report: DocumentReport, trust: TrustConfig, *, data: bytes | None = None
+    report: DocumentReport,
+    trust: TrustConfig,
+    *,
+    data: bytes | None = None,
+    sha256: str | None = None,
 ) -> dict[str, Any]:
     """The validation report as Kho keeps and shows it (package, API, `kho verify`): the
-    indications per signature and for the document, what was validated, the trust roots
-    it was judged against, and the evidence (base64 DER certificates, CRLs, OCSP)."""
+    indications per signature and for the document, what was validated (its `sha256`,
+    hashed here unless the caller has it), the trust roots it was judged against, and the
+    evidence (base64 DER certificates, CRLs, OCSP)."""
     body = report.to_json()
     if data is not None:
-        body["document"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        digest = sha256 or hashlib.sha256(data).hexdigest()
+        body["document"] = {"sha256": digest, "size": len(data)}
     body["trust"] = {
         "fingerprint": trust.fingerprint,
         "roots": [
@@ -182,9 +184,29 @@ class VerifyService:
             data, self.trust(), moment=moment, now=self.b.now(), policy=self.policy()
         )
 
-    def document(self, report: DocumentReport, data: bytes | None = None) -> dict[str, Any]:
+    def document(
+        self, report: DocumentReport, data: bytes | None = None, *, sha256: str | None = None
+    ) -> dict[str, Any]:
         """`report` as kept in the package and shown to callers (`report_document`)."""
-        return report_document(report, self.trust(), data=data)
+        return report_document(report, self.trust(), data=data, sha256=sha256)
+
+    def validate_signed(self, data: bytes) -> DocumentReport:
+        """Validate a file about to be deposited, now; UnsignedDocument if it carries no
+        signature (Kho archives signed results only), UnreadableDocument if not a PDF.
+
+        Validation parses the PDF here, in this process, while text extraction parses it
+        again in a worker (indexer/extractors/sandbox.py): pyHanko needs the document and
+        its parsed structure in one place to check each signature over its byte range and
+        to compare revisions, and a parsed document cannot cross to a worker. It is safe in
+        process because it reads only the structure, the signature dictionaries and their
+        CMS, never the page content streams that extraction inflates (a decompression
+        bomb's payload), within the size limit the deposit has already checked."""
+        report = self.validate(data)
+        if not report.signed:
+            raise UnsignedDocument(
+                "the PDF carries no digital signature; Kho archives signed results only"
+            )
+        return report
 
     def verify_upload(self, data: bytes, access: Access) -> DocumentReport:
         """Validate a PDF handed in by an auditor; nothing is stored but the audit event."""
@@ -314,7 +336,7 @@ class VerifyService:
             except ObjectExists:
                 manifest = self._manifest(record_id)
         else:
-            raise ObjectExists(f"record {record_id} is being changed by others; try again")
+            raise Conflict(f"record {record_id} is being changed by others; try again")
         previous = manifest.validations[-1].indication if manifest.validations else None
         self.audit.record(
             "revalidate",

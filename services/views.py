@@ -1,19 +1,20 @@
-"""The record as Kho shows it (CONTRACT.md "Record JSON") and as the index keeps it.
+"""The record as the services hand it out: views of manifests and index hits, and the
+bodies of the lookup and search answers (shared by the API and the CLI).
 
-`status`, `reusable` and `reuse_blockers` are never stored: every view is completed for the
-day it is shown by `with_standing`, from the validity facts and the signature indication.
+The view itself is archive/view.py's: `status`, `reusable` and `reuse_blockers` are never
+stored; every view is completed for the day it is shown by `with_standing`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kho.archive.manifest import EventType, Manifest
-from kho.archive.reuse import SignaturePolicy, reuse_on
-from kho.archive.status import Validity, status_on, validity_of
+from kho.archive.manifest import Manifest
+from kho.archive.reuse import SignaturePolicy
+from kho.archive.view import stored_view, view_on, with_standing
 from kho.indexer.index import Hit, IndexDocument
 from kho.services.paging import Page
 
@@ -32,95 +33,10 @@ __all__ = [
 CONTENT_URL = "/api/v1/records/{record_id}/content"
 
 
-def _when(instant: datetime | None, zone: ZoneInfo) -> str | None:
-    """RFC 3339 with the offset of KHO_TIMEZONE (+07:00), as Vietnamese users read it."""
-    return instant.astimezone(zone).isoformat() if instant is not None else None
-
-
 def record_view(manifest: Manifest, zone: ZoneInfo) -> dict[str, Any]:
     """The JSON view of a record, without `status` and the reuse verdict (computed per
-    request by with_standing)."""
-    revoked = manifest.event(EventType.revoked)
-    superseded = manifest.event(EventType.superseded)
-    disposed = manifest.event(EventType.disposed)
-    return {
-        "record_id": manifest.record_id,
-        "issuer_code": manifest.issuer_code,
-        "result_code": manifest.result_code,
-        "dossier_code": manifest.dossier_code,
-        "procedure_code": manifest.procedure_code,
-        "procedure_name": manifest.procedure_name,
-        "result_type": manifest.result_type,
-        "subjects": [s.model_dump(mode="json") for s in manifest.subjects],
-        "issued_on": manifest.issued_on.isoformat(),
-        "valid_from": manifest.valid_from.isoformat(),
-        "valid_until": manifest.valid_until.isoformat() if manifest.valid_until else None,
-        "validity_scope": manifest.validity_scope,
-        "sha256": manifest.file.sha256,
-        "size": manifest.file.size,
-        "media_type": manifest.file.media_type,
-        "filename": manifest.file.filename,
-        "pages": manifest.file.pages,
-        "origin": manifest.origin.value,
-        **({"digitization": manifest.digitization.view()} if manifest.digitization else {}),
-        "signature": {
-            **manifest.signature.model_dump(mode="json"),
-            "signed_at": _when(manifest.signature.signed_at, zone),
-        },
-        "retention": {
-            "rule": manifest.retention.rule,
-            "retain_until": (
-                manifest.retention.retain_until.isoformat()
-                if manifest.retention.retain_until
-                else None
-            ),
-            "holds": list(manifest.retention.holds),
-        },
-        "supersedes": manifest.supersedes,
-        "superseded_by": superseded.superseded_by if superseded else None,
-        "superseded_at": _when(superseded.at, zone) if superseded else None,
-        "revoked_at": _when(revoked.at, zone) if revoked else None,
-        "revocation_reason": revoked.reason if revoked else None,
-        "disposed_at": _when(disposed.at, zone) if disposed else None,
-        "deposited_at": _when(manifest.provenance.deposited_at, zone),
-        "source_system": manifest.provenance.source_system,
-        "extraction": {
-            "language": manifest.extraction.language,
-            "ocr_used": manifest.extraction.ocr_used,
-            "pages_needing_ocr": list(manifest.extraction.pages_needing_ocr),
-        },
-        "warnings": [w.to_json() for w in manifest.warnings],
-        "version": manifest.version,
-    }
-
-
-def with_standing(
-    view: Mapping[str, Any],
-    validity: Validity,
-    indication: str | None,
-    day: date,
-    policy: SignaturePolicy,
-) -> dict[str, Any]:
-    """The view with its `status`, `reusable` and `reuse_blockers` on `day`, judged from
-    the validity facts and the signature indication (archive/reuse.py), never stored."""
-    return {
-        **view,
-        "status": status_on(validity, day).value,
-        **reuse_on(validity, indication, day, policy).to_json(),
-    }
-
-
-def view_on(
-    manifest: Manifest, zone: ZoneInfo, day: date, policy: SignaturePolicy
-) -> dict[str, Any]:
-    """The record as shown on `day`: its view, its status and whether it may be reused."""
-    return with_standing(
-        record_view(manifest, zone),
-        validity_of(manifest, zone),
-        manifest.signature.indication,
-        day,
-        policy,
-    )
+    request by with_standing): archive/view.py's StoredView."""
+    return stored_view(manifest, zone).to_json()
 
 
 def hit_view(hit: Hit, day: date, policy: SignaturePolicy) -> dict[str, Any]:
@@ -134,24 +50,7 @@ def with_links(view: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def index_document(manifest: Manifest, text: str, zone: ZoneInfo) -> IndexDocument:
-    return IndexDocument(
-        record_id=manifest.record_id,
-        version=manifest.version,
-        issuer_code=manifest.issuer_code,
-        result_code=manifest.result_code,
-        dossier_code=manifest.dossier_code,
-        procedure_code=manifest.procedure_code,
-        procedure_name=manifest.procedure_name,
-        result_type=manifest.result_type,
-        subject_ids=tuple(s.id for s in manifest.subjects),
-        subject_names=tuple(s.name for s in manifest.subjects),
-        issued_on=manifest.issued_on,
-        validity=validity_of(manifest, zone),
-        indication=manifest.signature.indication,
-        deposited_at=manifest.provenance.deposited_at,
-        text=text,
-        record=record_view(manifest, zone),
-    )
+    return IndexDocument.of(manifest, text, zone)
 
 
 def lookup_body(page: Page) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from support.backends import clean_up, clean_up_session, requested, settings_overrides
+from support.pki import TestPKI
 
 from kho.demo.documents import ResultDocument, render_pdf
-from kho.demo.pki import TestPKI
 from kho.server import create_app
 from kho.services import Services
 from kho.settings import Settings, load_settings

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from kho import __version__
+from kho.errors import KhoError
 from kho.services import Services
 
 __all__ = ["STATIC_DIR", "router", "templates"]
@@ -27,8 +28,8 @@ def home(request: Request) -> HTMLResponse:
     services: Services = request.app.state.services
     checks = services.health.readiness()
     try:
-        records = services.backends.index.count()
-    except Exception:  # the index may be down; the page still answers
+        records: int | None = services.indexing.count()
+    except KhoError:  # the index may be down; the page still answers
         records = None
     return templates.TemplateResponse(
         request,

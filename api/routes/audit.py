@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Path, Query
 from kho.api.deps import OptionalPurpose, Purpose, ServicesDep, access_for, caller
 from kho.api.openapi import problems
 from kho.api.schemas import AccessLogList, AuditEventList
-from kho.indexer.events import AuditQuery
 from kho.services import ApiKey
 from kho.services.errors import InvalidQuery
+from kho.services.queries import AuditQuery
 
 __all__ = ["router"]
 

@@ -4,7 +4,7 @@ Two steps, as an officer works: `POST /digitizations/proposals` OCRs the scans a
 their metadata (nothing is stored); the officer confirms or corrects it; `POST
 /digitizations` with the same scans and the confirmed metadata signs the copy with the
 agency's key and deposits it. The web page that shows the page image beside the fields
-comes with the web UI; it will call the same service (kho/services/digitize.py).
+comes with the web UI; it will call the same service (services/digitize.py).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from kho.api.deps import ServicesDep, access_for, caller
 from kho.api.openapi import problems
 from kho.api.problems import problem_response
-from kho.api.routes.records import with_links
 from kho.api.schemas import RecordOut
 from kho.services import ApiKey
 from kho.services.errors import PayloadTooLarge
+from kho.services.views import with_links
 
 __all__ = ["router"]
 
@@ -65,8 +65,6 @@ class ProposalOut(BaseModel):
 
 
 class DigitizationOut(RecordOut):
-    model_config = ConfigDict(extra="allow")
-
     indexed: bool
     outcome: str = Field(description="created | existing")
     review: list[ReviewOut]

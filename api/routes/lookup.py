@@ -12,8 +12,7 @@ from kho.api.openapi import problems
 from kho.api.schemas import RecordList, SearchList
 from kho.archive.signatures import Indication
 from kho.archive.status import Status
-from kho.indexer.index import LookupQuery, SearchQuery
-from kho.services import ApiKey
+from kho.services import ApiKey, LookupQuery, SearchQuery
 from kho.services.views import lookup_body, search_body
 
 __all__ = ["router"]
@@ -72,11 +71,11 @@ def subject_records(
 ) -> dict[str, Any]:
     query = LookupQuery(
         subject_id=subject_id,
-        valid_on=valid_on or services.backends.today(),
+        valid_on=valid_on,
         procedure_code=procedure_code,
         result_type=result_type,
         include_invalid=include_invalid,
-        indication=indication.value if indication else None,
+        indication=indication,
         page=page,
         page_size=page_size,
     )
@@ -112,7 +111,6 @@ def search(
     page_size: PageSize = 20,
 ) -> dict[str, Any]:
     query = SearchQuery(
-        today=services.backends.today(),
         q=q,
         procedure_code=procedure_code,
         result_type=result_type,
@@ -121,7 +119,7 @@ def search(
         issued_from=issued_from,
         issued_to=issued_to,
         status=status,
-        indication=indication.value if indication else None,
+        indication=indication,
         page=page,
         page_size=page_size,
     )

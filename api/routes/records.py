@@ -1,21 +1,27 @@
-"""/api/v1/records: deposit, read, download (ETag, Range) and verification of one record."""
+"""/api/v1/records: deposit, read, download (ETag, Range: api/content.py), revocation,
+supersession and verification of one record, and download links."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, File, Form, Header, Request, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from kho.api.content import (
+    CONTENT_RESPONSES,
+    RECORD_ID,
+    check_record_id,
+    content_disposition,
+    serve_content,
+)
 from kho.api.deps import OptionalPurpose, Purpose, ServicesDep, access_for, caller
 from kho.api.middleware import request_id
 from kho.api.openapi import DEPOSIT_PROBLEMS, problems
 from kho.api.problems import problem_response
-from kho.api.routes.verify import REPORT_RESPONSES, report_response
+from kho.api.reports import REPORT_RESPONSES, report_response
 from kho.api.schemas import (
     ContentLinkIn,
     ContentLinkOut,
@@ -25,15 +31,14 @@ from kho.api.schemas import (
     SupersedeIn,
 )
 from kho.archive.metadata_json import load_metadata_json
-from kho.services import Access, ApiKey, Services
-from kho.services.errors import PayloadTooLarge, RecordNotFound
+from kho.services import ApiKey
+from kho.services.errors import PayloadTooLarge
 from kho.services.views import with_links
 
 __all__ = ["RECORD_ID", "content_disposition", "router", "serve_content", "with_links"]
 
 router = APIRouter(tags=["records"])
 
-RECORD_ID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 RecordId = Annotated[
     str,
     PathParam(
@@ -45,21 +50,6 @@ Writer = Annotated[ApiKey, Depends(caller("records:write"))]
 
 _ERRORS = problems(400, 404)
 _METADATA_LIMIT = 1024 * 1024
-
-
-def _check_id(record_id: str) -> str:
-    if not re.fullmatch(RECORD_ID, record_id):
-        raise RecordNotFound(f"no record {record_id[:40]!r}")
-    return record_id
-
-
-def content_disposition(filename: str) -> str:
-    """RFC 6266 / RFC 8187: an ASCII fallback and the UTF-8 name (Vietnamese names intact)."""
-    fallback = (
-        "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
-        or "result.pdf"
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.post(
@@ -164,103 +154,7 @@ def deposit(
 def get_record(
     services: ServicesDep, key: Reader, purpose: Purpose, record_id: RecordId
 ) -> dict[str, Any]:
-    return with_links(services.records.get(_check_id(record_id), access_for(key, purpose)))
-
-
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
-    """(start, length) for one satisfiable range; None to serve it all; "bad" for 416."""
-    match = _RANGE.fullmatch(header.strip())
-    if match is None:
-        return None  # several ranges or another unit: RFC 9110 lets us send the whole
-    first, last = match.groups()
-    if not first and not last:
-        return None
-    if len(first) > 18 or len(last) > 18:
-        return "bad"
-    if not first:
-        suffix = int(last)
-        if suffix == 0 or size == 0:
-            return "bad"
-        start = max(0, size - suffix)
-        return start, size - start
-    start = int(first)
-    end = int(last) if last else size - 1
-    if start >= size or end < start:
-        return "bad"
-    end = min(end, size - 1)
-    return start, end - start + 1
-
-
-def serve_content(
-    services: Services,
-    record_id: str,
-    access: Access,
-    range_header: str | None,
-    if_none_match: str | None,
-    detail: dict[str, Any] | None = None,
-) -> Response:
-    """The signed bytes with ETag, Range (206/416) and If-None-Match (304); every answer
-    that touches the record is audited, a 304 too."""
-    manifest = services.records.readable(_check_id(record_id), access)
-    etag = f'"{manifest.file.sha256}"'
-    common = {
-        "ETag": etag,
-        "Accept-Ranges": "bytes",
-        "Cache-Control": "private, no-store",
-        "Content-Disposition": content_disposition(manifest.file.filename),
-    }
-    if if_none_match is not None and (
-        if_none_match.strip() == "*" or etag in {t.strip() for t in if_none_match.split(",")}
-    ):
-        services.records.not_modified(record_id, access, detail)
-        return Response(status_code=304, headers=common)
-    size = manifest.file.size
-    wanted = _parse_range(range_header, size) if range_header else None
-    if wanted == "bad":
-        return problem_response(
-            416,
-            "range-not-satisfiable",
-            f"the file has {size} bytes",
-            headers={"Content-Range": f"bytes */{size}"},
-        )
-    if isinstance(wanted, tuple):
-        start, length = wanted
-        content = services.records.content(
-            record_id, access, start=start, length=length, detail=detail
-        )
-        return StreamingResponse(
-            content.chunks,
-            status_code=206,
-            media_type=content.media_type,
-            headers={
-                **common,
-                "Content-Range": f"bytes {start}-{start + length - 1}/{size}",
-                "Content-Length": str(length),
-            },
-        )
-    content = services.records.content(record_id, access, detail=detail)
-    return StreamingResponse(
-        content.chunks,
-        media_type=content.media_type,
-        headers={**common, "Content-Length": str(size)},
-    )
-
-
-_CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-        "description": "The signed PDF; `ETag` is its SHA-256, `Content-Disposition` carries "
-        "the Vietnamese file name (RFC 6266 `filename*`)",
-    },
-    206: {
-        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-        "description": "The requested byte range (`Content-Range`)",
-    },
-    304: {"description": "Not modified: the `If-None-Match` ETag is current"},
-}
+    return with_links(services.records.get(check_record_id(record_id), access_for(key, purpose)))
 
 
 @router.get(
@@ -270,7 +164,7 @@ _CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     "unsatisfiable) and `If-None-Match` (304). Each download is an audit event with the "
     "X-Dossier-Code.",
     response_class=StreamingResponse,
-    responses={**_CONTENT_RESPONSES, **problems(400, 404, 416)},
+    responses={**CONTENT_RESPONSES, **problems(400, 404, 416)},
 )
 def get_content(
     services: ServicesDep,
@@ -304,8 +198,9 @@ def create_content_link(
     record_id: RecordId,
     body: Annotated[ContentLinkIn | None, Body()] = None,
 ) -> dict[str, Any]:
+    minutes = (body or ContentLinkIn()).minutes
     link = services.links.create(
-        _check_id(record_id), access_for(key, purpose), minutes=(body or ContentLinkIn()).minutes
+        check_record_id(record_id), access_for(key, purpose), minutes=minutes
     )
     # Absolute only under the configured public URL: a Host header is the client's to choose.
     base = services.settings.public_url
@@ -321,7 +216,7 @@ def create_content_link(
     summary="Download through a signed link (no API key)",
     response_class=StreamingResponse,
     responses={
-        **_CONTENT_RESPONSES,
+        **CONTENT_RESPONSES,
         **problems(
             401,
             404,
@@ -363,7 +258,8 @@ def revoke(
     record_id: RecordId,
     body: RevokeIn,
 ) -> dict[str, Any]:
-    view = services.lifecycle.revoke(_check_id(record_id), body.reason, access_for(key, purpose))
+    access = access_for(key, purpose)
+    view = services.lifecycle.revoke(check_record_id(record_id), body.reason, access)
     return with_links(view)
 
 
@@ -384,7 +280,7 @@ def supersede(
     body: SupersedeIn,
 ) -> dict[str, Any]:
     view = services.lifecycle.supersede(
-        _check_id(record_id),
+        check_record_id(record_id),
         by=body.superseded_by,
         access=access_for(key, purpose),
         reason=body.reason,
@@ -405,7 +301,7 @@ def get_verification(
     request: Request, services: ServicesDep, key: Reader, purpose: Purpose, record_id: RecordId
 ) -> Response:
     access = access_for(key, purpose)
-    services.records.readable(_check_id(record_id), access)
+    services.records.readable(check_record_id(record_id), access)
     report = services.verify.latest_report(record_id, access)
     return report_response(request, report, zone=services.settings.zone)
 
@@ -424,6 +320,6 @@ def post_verification(
     request: Request, services: ServicesDep, key: Writer, purpose: Purpose, record_id: RecordId
 ) -> Response:
     access = access_for(key, purpose)
-    services.records.readable(_check_id(record_id), access)
+    services.records.readable(check_record_id(record_id), access)
     report = services.verify.revalidate(record_id, access)
     return report_response(request, report, zone=services.settings.zone)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from kho.archive.errors import ArchiveError
+from kho.errors import UnreadableDocument
+
 __all__ = [
     "EncryptedPdf",
     "SignatureError",
@@ -11,9 +14,10 @@ __all__ = [
 ]
 
 
-class SignatureError(Exception):
-    """Base of the errors about the input. Problems with a signature itself are not
-    errors: they are indications in the report."""
+class SignatureError(ArchiveError, UnreadableDocument):
+    """Base of the errors about the input: an UnreadableDocument, as text extraction would
+    say of the same file. Problems with a signature itself are not errors: they are
+    indications in the report."""
 
 
 class UnreadablePdf(SignatureError):

@@ -8,6 +8,12 @@ control flow is that of EN 319 102-1 validation with time and past signature val
 existence (expired, revoked, stale revocation data), it is judged again as of the best
 proof available: a trusted signature timestamp, a trusted later document timestamp, or
 the archive's own deposit time (`moment`).
+
+Longer than Kho's usual module on purpose: it is that control flow, one judgement per
+signature read top to bottom, and split across modules its order (format, integrity,
+chain now, then as of the best proof of existence, then the policy's constraints) would no
+longer be readable in one place. The parts it calls are their own modules (document.py,
+paths.py, timestamps.py, modifications.py, policy.py, messages.py).
 """
 
 from __future__ import annotations
@@ -36,7 +42,6 @@ from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-from . import speedups
 from .cache import PathValidationCache
 from .document import (
     EmbeddedData,
@@ -80,15 +85,12 @@ _LIBRARY_LOGGERS = ("pyhanko", "pyhanko_certvalidator", "asn1crypto")
 def quiet_library_logs(level: int = logging.CRITICAL) -> None:
     """Keep pyHanko's and certvalidator's warnings (which carry tracebacks for bad input)
     off the console, unless logging was configured for them. The CLI's `--debug` may
-    set these loggers to DEBUG afterwards."""
+    set these loggers to DEBUG afterwards. Called by `kho.archive.signatures.install`."""
     for name in _LIBRARY_LOGGERS:
         library_logger = logging.getLogger(name)
         if library_logger.level == logging.NOTSET:
             library_logger.setLevel(level)
 
-
-quiet_library_logs()
-speedups.install()
 
 # Sub-indications that past validation can turn into a pass given an earlier proof of
 # existence (EN 319 102-1 § 5.6.2.4).

@@ -28,8 +28,6 @@ import urllib3
 from minio import Minio
 from minio.datatypes import Object
 from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
-from minio.helpers import md5sum_hash
-from minio.xml import Element, SubElement, getbytes
 
 from kho.archive.errors import (
     ObjectExists,
@@ -38,6 +36,8 @@ from kho.archive.errors import (
     StoreUnavailable,
 )
 from kho.archive.store import ObjectInfo, check_key
+from kho.archive.stores.minio_multipart import parts as read_parts
+from kho.archive.stores.minio_multipart import put_multipart, read_up_to
 
 if TYPE_CHECKING:
     from urllib3 import BaseHTTPResponse
@@ -61,33 +61,6 @@ def _is_protected(error: S3Error) -> bool:
     return error.code in ("AccessDenied", "InvalidRequest") and any(
         word in message for word in _PROTECTED_WORDS
     )
-
-
-def _read_up_to(data: BinaryIO, size: int) -> bytes:
-    """Up to `size` bytes, fewer only at the end of the stream (raw streams may return less)."""
-    chunks: list[bytes] = []
-    remaining = size
-    while remaining > 0:
-        chunk = data.read(remaining)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _parts(head: bytes, data: BinaryIO, size: int) -> Iterator[bytes]:
-    """`head`, then the rest of the stream in parts of `size`; each part is dropped before
-    the next is read."""
-    chunk = head
-    del head
-    while chunk:
-        full = len(chunk) == size
-        yield chunk
-        chunk = b""
-        if not full:
-            return
-        chunk = _read_up_to(data, size)
 
 
 class MinioObjectStore:
@@ -263,64 +236,15 @@ class MinioObjectStore:
                 self._client._put_object(self.bucket, key, body, dict(headers))
                 size = len(body)
             else:
-                head = _read_up_to(data, self.part_size)
+                head = read_up_to(data, self.part_size)
                 if len(head) < self.part_size:
                     self._client._put_object(self.bucket, key, head, dict(headers))
                     size = len(head)
                 else:
-                    parts = _parts(head, data, self.part_size)
+                    parts = read_parts(head, data, self.part_size)
                     del head  # the part reader holds it until it is sent, no longer
-                    size = self._put_multipart(key, parts, headers)
+                    size = put_multipart(self._client, self.bucket, key, parts, headers)
         return ObjectInfo(key=key, size=size, modified=datetime.now(UTC))
-
-    def _put_multipart(self, key: str, parts: Iterator[bytes], headers: dict[str, str]) -> int:
-        """Upload a stream part by part, one part in memory at a time; the conditional
-        header goes on the completion too, which is where MinIO decides who wins."""
-        upload_id = self._client._create_multipart_upload(self.bucket, key, dict(headers))
-        try:
-            uploaded: list[tuple[int, str]] = []
-            size = 0
-            while (chunk := next(parts, b"")) or not uploaded:
-                number = len(uploaded) + 1
-                etag = self._client._upload_part(self.bucket, key, chunk, None, upload_id, number)
-                uploaded.append((number, etag))
-                size += len(chunk)
-                del chunk
-            self._complete(key, upload_id, uploaded, headers)
-        except BaseException:
-            with contextlib.suppress(MinioException, urllib3.exceptions.HTTPError, OSError):
-                self._client._abort_multipart_upload(self.bucket, key, upload_id)
-            raise
-        return size
-
-    def _complete(
-        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]], headers: dict[str, str]
-    ) -> None:
-        # minio's own completion call takes no extra headers; this is the same request with
-        # the precondition added.
-        element = Element("CompleteMultipartUpload")
-        for number, etag in parts:
-            part = SubElement(element, "Part")
-            SubElement(part, "PartNumber", str(number))
-            SubElement(part, "ETag", f'"{etag}"')
-        body = getbytes(element)
-        request_headers: dict[str, str | list[str] | tuple[str]] = {
-            "Content-Type": "application/xml",
-            "Content-MD5": str(md5sum_hash(body)),
-        }
-        if "If-None-Match" in headers:
-            request_headers["If-None-Match"] = headers["If-None-Match"]
-        response = self._client._execute(
-            "POST",
-            self.bucket,
-            key,
-            body=body,
-            headers=request_headers,
-            query_params={"uploadId": upload_id},
-        )
-        # S3 may report a failed completion inside a 200 response.
-        if b"<Error>" in response.data[:512]:
-            raise StoreUnavailable(f"MinIO could not complete the upload of {key}")
 
     # -- reading ---------------------------------------------------------------------------
 

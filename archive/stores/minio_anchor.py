@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from kho.archive.audit_checkpoint import AnchorReading, Checkpoint, CheckpointKey, read_candidates
+from kho.archive.audit.anchor import AnchorReading, read_candidates
+from kho.archive.audit.checkpoint import Checkpoint, CheckpointKey
 from kho.archive.errors import ObjectExists
 from kho.archive.stores.minio import MinioObjectStore
 

@@ -17,26 +17,43 @@ during a rebuild are not lost. The manifest version is the document's external v
 (`external_gte`), so a stale write never replaces a newer one, in either order. Commit swaps
 the alias in one atomic alias update and deletes the old index. Every client error becomes
 IndexUnavailable.
+
+Longer than Kho's usual module on purpose: the alias, the rebuild and the versioned bulk
+writes are one protocol over shared state (the two aliases, readiness, the lock), which
+split apart would have to be exposed. How a record is laid out (elasticsearch_mapping.py)
+and the queries (elasticsearch_queries.py) are apart.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
-from kho.archive.reuse import PASSED, SignaturePolicy
-from kho.archive.status import Status, Validity
+from kho.archive.status import Status
+from kho.indexer.engines.elasticsearch_mapping import (
+    HIT_SOURCE,
+    SETTINGS,
+    mappings,
+    properties,
+    restored,
+    source_of,
+    validity_of_source,
+)
+from kho.indexer.engines.elasticsearch_queries import (
+    SIGNATURE_QUERY,
+    facets_of,
+    status_queries,
+    text_queries,
+)
 from kho.indexer.errors import IndexUnavailable
-from kho.indexer.folding import fold, words
 from kho.indexer.highlight import hit_highlights, query_terms
 from kho.indexer.index import (
     FACET_FIELDS,
@@ -57,201 +74,9 @@ T = TypeVar("T")
 BULK_DOCUMENTS = 500
 _BULK_RETRIES = 5
 
-_TEXT = {"type": "text", "analyzer": "standard", "index_options": "freqs"}
-_KEYWORD = {"type": "keyword"}
-_DAY = {"type": "date", "format": "strict_date"}
-_INSTANT = {"type": "date", "format": "strict_date_optional_time"}
-_SEARCHABLE = ("meta", "body", "meta_folded", "body_folded")
-
-
-def _mappings(prefix: str) -> dict[str, Any]:
-    return {
-        "dynamic": "strict",
-        "_meta": {"kho_prefix": prefix, "schema": 1},
-        # The searchable fields are derived from `view` (see _searchable); not storing them
-        # twice keeps the index about half the size.
-        "_source": {"excludes": list(_SEARCHABLE)},
-        "properties": {
-            "record_id": _KEYWORD,
-            "version": {"type": "long"},
-            "issuer_code": _KEYWORD,
-            "result_code": _KEYWORD,
-            "dossier_code": _KEYWORD,
-            "procedure_code": _KEYWORD,
-            "result_type": _KEYWORD,
-            "subject_ids": _KEYWORD,
-            "indication": _KEYWORD,
-            "issued_on": _DAY,
-            "valid_from": _DAY,
-            "valid_until": _DAY,
-            "revoked_on": _DAY,
-            "superseded_on": _DAY,
-            "disposed": {"type": "boolean"},
-            "deposited_at": _INSTANT,
-            "indexed_at": _INSTANT,
-            "meta": _TEXT,
-            "body": _TEXT,
-            "meta_folded": _TEXT,
-            "body_folded": _TEXT,
-            # The record's JSON view, the original text and the metadata text: stored,
-            # returned with hits, never indexed.
-            "view": {"type": "object", "enabled": False},
-        },
-    }
-
-
-_SETTINGS: dict[str, Any] = {
-    "number_of_shards": 1,
-    # A replica wherever a second node exists; a single node stays green.
-    "auto_expand_replicas": "0-1",
-    # A deposit waits for the next refresh (`refresh=wait_for`) so that it is searchable once
-    # acknowledged: at ES's default of 1 s one client deposits once a second; at 200 ms
-    # about five times as fast, while concurrent deposits still share one refresh (bounded
-    # cost, unlike `refresh=true`). Explicit, so a shard never goes search-idle.
-    "refresh_interval": "200ms",
-    # The services serve up to page * page_size = 100,000.
-    "max_result_window": 100_000,
-}
-
-_HIT_SOURCE = [
-    "record_id",
-    "valid_from",
-    "valid_until",
-    "revoked_on",
-    "superseded_on",
-    "disposed",
-    "indication",
-    "view.record",
-]
-
-# A signature verdict that permits reuse, as archive.reuse.accepts.
-_SIGNATURE_QUERY: dict[SignaturePolicy, dict[str, Any]] = {
-    SignaturePolicy.total_passed: {"term": {"indication": PASSED}},
-    SignaturePolicy.any: {"exists": {"field": "indication"}},
-}
-
 
 class _IndexMissing(Exception):
     """The alias or index is gone (e.g. deleted by hand); recreate it and try again."""
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _searchable(meta: str, text: str) -> dict[str, str]:
-    """The indexed text: words as written and folded, cut by the same `\\w+` rule as the
-    query (so codes like "1.001193" split identically in both engines)."""
-    meta_words = " ".join(words(meta))
-    body_words = " ".join(words(text))
-    return {
-        "meta": meta_words,
-        "body": body_words,
-        "meta_folded": fold(meta_words),
-        "body_folded": fold(body_words),
-    }
-
-
-def _source(doc: IndexDocument, indexed_at: datetime) -> dict[str, Any]:
-    meta = doc.meta_text()
-    # The same JSON round trip as the embedded engine, so hits carry the same values.
-    record = json.loads(json.dumps(doc.record, ensure_ascii=False, default=str))
-    return {
-        **doc.filter_fields(),
-        "subject_ids": list(doc.subject_ids),
-        "indexed_at": indexed_at.isoformat(),
-        "view": {"record": record, "text": doc.text, "meta": meta},
-        **_searchable(meta, doc.text),
-    }
-
-
-def _restored(source: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored document made whole again (its searchable fields are not in _source)."""
-    view = source.get("view") or {}
-    return {
-        **source,
-        **_searchable(str(view.get("meta", "")), str(view.get("text", ""))),
-    }
-
-
-def _validity(source: Mapping[str, Any]) -> Validity:
-    return Validity(
-        valid_from=date.fromisoformat(source["valid_from"]),
-        valid_until=_date(source.get("valid_until")),
-        revoked_on=_date(source.get("revoked_on")),
-        superseded_on=_date(source.get("superseded_on")),
-        disposed=bool(source.get("disposed")),
-    )
-
-
-# -- status on a day, as queries (archive.status.status_on, rule by rule) ------------------
-
-
-def _on_or_before(field: str, day: str) -> dict[str, Any]:
-    return {"range": {field: {"lte": day}}}
-
-
-def _status_queries(day: date) -> dict[str, dict[str, Any]]:
-    d = day.isoformat()
-    disposed = {"term": {"disposed": True}}
-    revoked = _on_or_before("revoked_on", d)
-    superseded = _on_or_before("superseded_on", d)
-    expired = {"range": {"valid_until": {"lt": d}}}
-    return {
-        Status.disposed.value: disposed,
-        Status.revoked.value: {"bool": {"filter": [revoked], "must_not": [disposed]}},
-        Status.superseded.value: {
-            "bool": {"filter": [superseded], "must_not": [disposed, revoked]}
-        },
-        Status.expired.value: {
-            "bool": {"filter": [expired], "must_not": [disposed, revoked, superseded]}
-        },
-        Status.not_yet_valid.value: {
-            "bool": {
-                "filter": [{"range": {"valid_from": {"gt": d}}}],
-                "must_not": [disposed, revoked, superseded, expired],
-            }
-        },
-        Status.valid.value: {
-            "bool": {
-                "filter": [_on_or_before("valid_from", d)],
-                "must_not": [disposed, revoked, superseded, expired],
-            }
-        },
-    }
-
-
-def _word_query(word: str) -> dict[str, Any]:
-    """One query word: as written in the original fields or folded in the folded ones; the
-    boosts are the embedded engine's BM25 column weights, so exact forms rank first."""
-    original, folded = word.lower(), fold(word)
-
-    def match(field: str, text: str, boost: float) -> dict[str, Any]:
-        return {"match": {field: {"query": text, "operator": "and", "boost": boost}}}
-
-    return {
-        "bool": {
-            "should": [
-                match("meta", original, 4.0),
-                match("body", original, 2.0),
-                match("meta_folded", folded, 2.0),
-                match("body_folded", folded, 1.0),
-            ],
-            "minimum_should_match": 1,
-        }
-    }
-
-
-def _text_queries(q: str) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    queries = []
-    for word in words(q):
-        lowered = word.lower()
-        if lowered in seen:
-            continue
-        seen.add(lowered)
-        queries.append(_word_query(word))
-    return queries
 
 
 class _ElasticsearchRebuild:
@@ -266,7 +91,7 @@ class _ElasticsearchRebuild:
     def add(self, documents: Sequence[IndexDocument]) -> None:
         now = datetime.now(UTC)
         self._index._bulk_index(
-            [(self.name, d.record_id, d.version, _source(d, now)) for d in documents],
+            [(self.name, d.record_id, d.version, source_of(d, now)) for d in documents],
             refresh=False,
         )
 
@@ -346,8 +171,8 @@ class ElasticsearchIndex:
     def _create_index(self, name: str, aliases: Mapping[str, Any]) -> None:
         self._es.indices.create(
             index=name,
-            settings=_SETTINGS,
-            mappings=_mappings(self.prefix),
+            settings=SETTINGS,
+            mappings=mappings(self.prefix),
             aliases=aliases,
             wait_for_active_shards="1",
         )
@@ -362,6 +187,9 @@ class ElasticsearchIndex:
                 return
             with contextlib.suppress(_IndexMissing), self._errors("preparing the index"):
                 if self._es.indices.exists_alias(name=self.alias):
+                    # An index made before a filter field existed gets its mapping (empty
+                    # for the records indexed then, until `kho reindex`).
+                    self._es.indices.put_mapping(index=self.alias, properties=properties())
                     self._ready = True
                     return
             first = f"{self.alias}-v0"
@@ -493,7 +321,7 @@ class ElasticsearchIndex:
         def write() -> None:
             entries = []
             for doc in documents:
-                source = _source(doc, now)
+                source = source_of(doc, now)
                 # Also into the index a rebuild is filling, if any (else that write fails
                 # harmlessly): a deposit made during `kho reindex` is in the new index too.
                 entries.append((self.alias, doc.record_id, doc.version, source))
@@ -574,7 +402,7 @@ class ElasticsearchIndex:
                 return
             self._bulk_index(
                 [
-                    (name, h["_id"], int(h["_source"]["version"]), _restored(h["_source"]))
+                    (name, h["_id"], int(h["_source"]["version"]), restored(h["_source"]))
                     for h in hits
                 ],
                 refresh=False,
@@ -606,14 +434,14 @@ class ElasticsearchIndex:
         return Hit(
             record_id=source["record_id"],
             record=source["view"]["record"],
-            validity=_validity(source),
+            validity=validity_of_source(source),
             indication=source.get("indication"),
             score=score,
         )
 
     def get(self, record_id: str) -> Hit | None:
         def read() -> Hit | None:
-            found = self._es.mget(index=self.alias, ids=[record_id], source_includes=_HIT_SOURCE)
+            found = self._es.mget(index=self.alias, ids=[record_id], source_includes=HIT_SOURCE)
             doc = found["docs"][0]
             return self._hit(doc) if doc.get("found") else None
 
@@ -637,8 +465,8 @@ class ElasticsearchIndex:
                 filters.append({"terms": {name: sorted(allowed)}})
         if not query.include_invalid:
             # Reusable only (archive.reuse.reuse_on): valid on the day, and signed well enough.
-            filters.append(_status_queries(query.valid_on)[Status.valid.value])
-            filters.append(_SIGNATURE_QUERY[query.signature_policy])
+            filters.append(status_queries(query.valid_on)[Status.valid.value])
+            filters.append(SIGNATURE_QUERY[query.signature_policy])
 
         def run() -> ResultPage:
             response = self._es.search(
@@ -648,7 +476,7 @@ class ElasticsearchIndex:
                 from_=(query.page - 1) * query.page_size,
                 size=query.page_size,
                 track_total_hits=True,
-                source_includes=_HIT_SOURCE,
+                source_includes=HIT_SOURCE,
             )
             hits = response["hits"]
             return ResultPage(
@@ -660,7 +488,7 @@ class ElasticsearchIndex:
 
     def search(self, query: SearchQuery) -> ResultPage:
         terms = query_terms(query.q)
-        must = _text_queries(query.q) if terms else []
+        must = text_queries(query.q) if terms else []
         filters: list[dict[str, Any]] = []
         for name in ("procedure_code", "result_type", "issuer_code", "indication"):
             value = getattr(query, name)
@@ -675,7 +503,7 @@ class ElasticsearchIndex:
             issued["lte"] = query.issued_to.isoformat()
         if issued:
             filters.append({"range": {"issued_on": issued}})
-        statuses = _status_queries(query.today)
+        statuses = status_queries(query.today)
         if query.status is not None:
             filters.append(statuses[query.status.value])
         sort: list[Any] = [{"issued_on": "desc"}, {"record_id": "asc"}]
@@ -693,7 +521,7 @@ class ElasticsearchIndex:
             if name != "status"
         }
         aggregations["status"] = {"filters": {"filters": statuses}}
-        source = [*_HIT_SOURCE, "view.text"] if terms else _HIT_SOURCE
+        source = [*HIT_SOURCE, "view.text"] if terms else HIT_SOURCE
 
         def run() -> ResultPage:
             response = self._es.search(
@@ -712,7 +540,7 @@ class ElasticsearchIndex:
                 hit = self._hit(raw, score=float(raw.get("_score") or 0.0) if terms else 0.0)
                 body = str(raw["_source"]["view"].get("text", "")) if terms else ""
                 hits.append(replace(hit, highlights=hit_highlights(hit.record, body, terms)))
-            facets = _facets(response["aggregations"]) if total else {}
+            facets = facets_of(response["aggregations"]) if total else {}
             return ResultPage(hits=tuple(hits), total=total, facets=facets)
 
         return self._call("searching", run)
@@ -738,15 +566,3 @@ class ElasticsearchIndex:
         self._es.close()
 
 
-def _facets(aggregations: Mapping[str, Any]) -> dict[str, list[tuple[str, int]]]:
-    facets: dict[str, list[tuple[str, int]]] = {}
-    for name in FACET_FIELDS:
-        if name == "status":
-            buckets = aggregations["status"]["buckets"]
-            counted = [(str(k), int(b["doc_count"])) for k, b in buckets.items() if b["doc_count"]]
-            facets[name] = sorted(counted, key=lambda kv: (-kv[1], kv[0]))[:20]
-        else:
-            facets[name] = [
-                (str(b["key"]), int(b["doc_count"])) for b in aggregations[name]["buckets"]
-            ]
-    return facets

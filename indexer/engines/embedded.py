@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kho.archive.model import Indexed
 from kho.archive.reuse import PASSED, SignaturePolicy
 from kho.archive.status import Validity
 from kho.indexer.engines.sqlite import SqliteFile
@@ -26,6 +27,7 @@ from kho.indexer.folding import fold, words
 from kho.indexer.highlight import hit_highlights, query_terms
 from kho.indexer.index import (
     FACET_FIELDS,
+    FILTER_FIELDS,
     Hit,
     IndexDocument,
     LookupQuery,
@@ -35,25 +37,33 @@ from kho.indexer.index import (
 
 __all__ = ["EmbeddedSearchIndex"]
 
-_SCHEMA = """
+# The column type of each kind of filter field (indexer/index.py FILTER_FIELDS): days and
+# instants as ISO text, which sorts and compares in time order.
+SQL_TYPES = {
+    Indexed.keyword: "TEXT",
+    Indexed.day: "TEXT",
+    Indexed.instant: "TEXT",
+    Indexed.flag: "INTEGER",
+    Indexed.number: "INTEGER",
+}
+
+
+def _column(name: str) -> str:
+    spec = FILTER_FIELDS[name]
+    column = f"{name} {SQL_TYPES[spec.kind]}"
+    if not spec.optional:
+        column += " NOT NULL"
+    return column + (" UNIQUE" if name == "record_id" else "")
+
+
+# One row per record: its filter fields (derived from the record model) and its view.
+_DOCS = ",\n    ".join(
+    ["rid INTEGER PRIMARY KEY", *map(_column, FILTER_FIELDS), "record TEXT NOT NULL"]
+)
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS docs (
-    rid INTEGER PRIMARY KEY,
-    record_id TEXT NOT NULL UNIQUE,
-    version INTEGER NOT NULL,
-    issuer_code TEXT NOT NULL,
-    result_code TEXT NOT NULL,
-    dossier_code TEXT,
-    procedure_code TEXT NOT NULL,
-    result_type TEXT NOT NULL,
-    issued_on TEXT NOT NULL,
-    valid_from TEXT NOT NULL,
-    valid_until TEXT,
-    revoked_on TEXT,
-    superseded_on TEXT,
-    disposed INTEGER NOT NULL,
-    indication TEXT,
-    deposited_at TEXT NOT NULL,
-    record TEXT NOT NULL
+    {_DOCS}
 );
 CREATE TABLE IF NOT EXISTS subjects (
     subject_id TEXT NOT NULL,
@@ -70,6 +80,11 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     tokenize = 'unicode61 remove_diacritics 0'
 );
 """
+
+
+def _missing_columns(conn: sqlite3.Connection) -> list[str]:
+    have = {row[1] for row in conn.execute("PRAGMA table_info(docs)")}
+    return [name for name in FILTER_FIELDS if name not in have]
 
 # A record's status on day :day, the same rules as archive.status.status_on.
 _STATUS_SQL = """(CASE
@@ -136,6 +151,15 @@ class EmbeddedSearchIndex:
         self._db = SqliteFile(
             path, _SCHEMA, label="search index", synchronous="FULL", busy_timeout_s=busy_timeout_s
         )
+        # An index made before a filter field existed gets its column (empty for the
+        # records indexed then, until `kho reindex`): a new field needs no migration.
+        with self._db.errors("reading the columns"):
+            missing = _missing_columns(self._db.conn)
+        if missing:
+            with self._db.transaction("adding new fields") as conn:
+                for name in _missing_columns(conn):
+                    kind = SQL_TYPES[FILTER_FIELDS[name].kind]
+                    conn.execute(f"ALTER TABLE docs ADD COLUMN {name} {kind}")
 
     # -- writing -----------------------------------------------------------------------
 
@@ -149,7 +173,9 @@ class EmbeddedSearchIndex:
             **doc.filter_fields(),
             "record": json.dumps(doc.record, ensure_ascii=False, default=str),
         }
-        values["disposed"] = int(values["disposed"])
+        for name, spec in FILTER_FIELDS.items():
+            if spec.kind is Indexed.flag and values[name] is not None:
+                values[name] = int(values[name])
         if row is None:
             names = ", ".join(values)
             marks = ", ".join(f":{k}" for k in values)

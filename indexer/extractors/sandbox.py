@@ -34,7 +34,7 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from kho.indexer.errors import UnreadableDocument
+from kho.indexer.errors import ExtractionFailed, UnreadableDocument
 from kho.indexer.extract import PDF_MEDIA_TYPE, Extraction, Extractor
 
 __all__ = ["ExtractionLimit", "ExtractionLimits", "SandboxedExtractor", "shutdown_pool"]
@@ -42,7 +42,7 @@ __all__ = ["ExtractionLimit", "ExtractionLimits", "SandboxedExtractor", "shutdow
 _FLOOR = 4 * 1024 * 1024
 
 
-class ExtractionLimit(UnreadableDocument):
+class ExtractionLimit(ExtractionFailed):
     """The file needs more decompression, memory or time than extraction allows."""
 
     title = "Over the extraction limits"

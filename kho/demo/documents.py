@@ -7,14 +7,13 @@ authority, the title, the facts, the place and date.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from fpdf import FPDF
-
-__all__ = ["FontNotFound", "ResultDocument", "find_font", "render_pdf"]
+__all__ = ["FontNotFound", "ResultDocument", "demo_extra_missing", "find_font", "render_pdf"]
 
 _FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -27,6 +26,11 @@ _FONT_CANDIDATES = (
 
 class FontNotFound(RuntimeError):
     pass
+
+
+def demo_extra_missing() -> bool:
+    """Whether fpdf2, which only the demo needs (the `demo` extra), is not installed."""
+    return importlib.util.find_spec("fpdf") is None
 
 
 def find_font() -> Path:
@@ -54,6 +58,9 @@ class ResultDocument:
 
 
 def render_pdf(doc: ResultDocument) -> bytes:
+    """The document as a one-page PDF. Needs fpdf2, the `demo` extra (kho[demo])."""
+    from fpdf import FPDF
+
     font = find_font()
     pdf = FPDF(format="A4")
     pdf.set_creation_date(

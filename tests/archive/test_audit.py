@@ -336,7 +336,7 @@ json_values = st.recursive(
 @given(json_values)
 @settings(max_examples=300, deadline=None)
 def test_the_fast_canonical_form_is_rfc8785(value: object) -> None:
-    from kho.archive.audit import _canonical
+    from kho.archive.audit.event import canonical as _canonical
 
     try:
         expected = rfc8785.dumps(value)

@@ -10,8 +10,8 @@ import pytest
 
 from kho.demo.pki import TestPKI
 from kho.indexer.errors import UnreadableDocument
-from kho.indexer.index import SearchQuery
 from kho.services import Access, Services
+from kho.services.queries import SearchQuery
 from kho.settings import Settings
 from kho.wiring import build_extractor
 

@@ -11,8 +11,8 @@ import pytest
 from support.backends import remove_indices
 
 from kho.archive.status import Status
-from kho.indexer.index import LookupQuery, SearchQuery
 from kho.services import Access, Services
+from kho.services.queries import LookupQuery, SearchQuery
 from kho.settings import Settings
 
 pytestmark = pytest.mark.integration

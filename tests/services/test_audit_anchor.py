@@ -16,8 +16,8 @@ from asn1crypto import tsp
 from support.tamper import minio_client, overwrite, remove
 
 from kho.archive.audit import AuditEvent
-from kho.archive.audit_checkpoint import Checkpoint, CheckpointKey
-from kho.archive.audit_timestamp import timestamp_problem
+from kho.archive.audit.checkpoint import Checkpoint, CheckpointKey
+from kho.archive.audit.timestamp import timestamp_problem
 from kho.demo.pki import TestPKI
 from kho.services import Access, Services
 from kho.settings import Settings

@@ -12,7 +12,6 @@ import pytest
 from kho.archive.errors import InvalidMetadata
 from kho.errors import KhoError
 from kho.indexer.errors import IndexUnavailable, UnreadableDocument
-from kho.indexer.index import LookupQuery, SearchQuery
 from kho.services import Access, Services
 from kho.services.errors import (
     Conflict,
@@ -21,6 +20,7 @@ from kho.services.errors import (
     UnsignedDocument,
     UnsupportedMediaType,
 )
+from kho.services.queries import LookupQuery, SearchQuery
 
 SYSTEM = Access.system(purpose="000.00.15.H62-261123-0001")
 Meta = Callable[..., dict[str, Any]]

@@ -15,9 +15,9 @@ from support.forgeries import (
     replace_page_content,
     tamper_signed_bytes,
 )
+from support.pki import DEJAVU_SANS, TestPKI
 
 from kho.archive.signatures import PathOutcome, PathValidationCache, TrustConfig
-from kho.demo.pki import DEJAVU_SANS, TestPKI
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
+from support.pki import TestPKI
 
 from kho.archive.signatures import (
     Coverage,
@@ -24,7 +25,6 @@ from kho.archive.signatures import (
     UnreadablePdf,
     validate_pdf,
 )
-from kho.demo.pki import TestPKI
 
 if TYPE_CHECKING:
     from conftest import Fixtures
