@@ -151,7 +151,8 @@ class UserService:
         self.hasher = PasswordHasher()
         # Verified against when the username is unknown, so both cost the same time.
         self._dummy: str | None = None
-        self._lock = threading.Lock()
+        # Attempts on one account are counted one at a time (striped: not one lock for all).
+        self._locks = [threading.Lock() for _ in range(64)]
 
     # -- storage -----------------------------------------------------------------------
 
@@ -258,7 +259,7 @@ class UserService:
         if client:
             detail["client"] = client
         access = Access(actor=Actor(user=username[:64] or "?"))
-        with self._lock:  # one process's attempts on one account count one by one
+        with self._locks[hash(username) % len(self._locks)]:
             user = self._load(username)
             now = self.b.now()
             if user is None:
