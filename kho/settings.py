@@ -118,6 +118,13 @@ class Settings(BaseSettings):
     # Retention periods per result type: a JSON file {"Giấy khai sinh": "permanent", ...};
     # ministers set the sector tables, so this is configuration (DOMAIN.md).
     retention_schedule: Path | None = None
+    # Originals of permanent records (and of those whose retention trigger is still to come)
+    # are under COMPLIANCE object lock for this many years from now, renewed by
+    # `kho retention run` (retention/decide.py `lock_until`).
+    retention_lock_horizon_years: int = Field(default=10, ge=1, le=100)
+    # Where transfers to the historical archive are written as BagIt packages (default:
+    # KHO_DATA_DIR/transfers).
+    retention_transfer_dir: Path | None = None
 
     # How long a backend call may take before the request gets 503.
     backend_timeout_s: float = Field(default=10.0, gt=0)
