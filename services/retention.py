@@ -249,7 +249,7 @@ class RetentionService:
                 "reason": reason,
                 "reference": reference,
                 "query": query,
-                "files": dict([Written.of(key, data)]),
+                "hold_file": dict([Written.of(key, data)]),
             },
         )
         self.recompute(access, only=hold.matches)
