@@ -48,8 +48,11 @@ def scheduled(settings: Settings, tmp_path: Path) -> Iterator[Services]:
 
 
 def _deposit(
-    services: Services, signed_pdf: Callable[..., bytes], metadata: Callable[..., dict[str, Any]],
-    n: str, **fields: Any,
+    services: Services,
+    signed_pdf: Callable[..., bytes],
+    metadata: Callable[..., dict[str, Any]],
+    n: str,
+    **fields: Any,
 ) -> str:
     fields.setdefault("result_type", MARRIAGE)
     fields.setdefault("issued_on", "2010-03-04")
@@ -82,7 +85,10 @@ def test_holds_block_and_the_two_person_rule(
 ) -> None:
     a = _deposit(scheduled, signed_pdf, metadata, "h1")
     b = _deposit(
-        scheduled, signed_pdf, metadata, "h2",
+        scheduled,
+        signed_pdf,
+        metadata,
+        "h2",
         subjects=[{"kind": "citizen", "id": "079200001111", "name": "Lê Thị Hoa"}],
     )
     c = _deposit(scheduled, signed_pdf, metadata, "h3", procedure_code="2.000001")
@@ -142,9 +148,11 @@ def test_execution_leaves_tombstones_and_fixity_and_the_chain_pass(
     bag = Path(packages.latest_manifest(permit).tombstone.transfer_package or "")
     assert (bag / "bagit.txt").is_file() and (bag / "data" / "manifest.json").is_file()
     # The lookup answers with the tombstone.
-    page = scheduled.lookup.subject_records(
-        "001203001234", ALICE, include_invalid=True, page_size=100
-    ) if hasattr(scheduled.lookup, "subject_records") else None
+    page = (
+        scheduled.lookup.subject_records("001203001234", ALICE, include_invalid=True, page_size=100)
+        if hasattr(scheduled.lookup, "subject_records")
+        else None
+    )
     del page
     cert = r.certificate(batch.batch_id)
     assert cert["approved_by"] == "luutru2" and cert["proposed_by"] == "luutru"
@@ -155,7 +163,13 @@ def test_execution_leaves_tombstones_and_fixity_and_the_chain_pass(
     assert report.ok, report.mismatches
     scheduled.audit.flush()
     actions = [json.loads(line)["action"] for line in scheduled.backends.trail.lines()]
-    for step in ("hold-place", "disposal-propose", "disposal-approve", "dispose", "disposal-execute"):
+    for step in (
+        "hold-place",
+        "disposal-propose",
+        "disposal-approve",
+        "dispose",
+        "disposal-execute",
+    ):
         assert step in actions
     assert packages.latest_manifest(kept).event  # the held record is untouched
     assert scheduled.backends.store.exists(
