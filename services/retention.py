@@ -114,7 +114,11 @@ class RetentionService:
             self.b.now(),
             self.b.settings.retention_lock_horizon_years,
         )
-        store.retain(self.b.packages.original_key(manifest.file.sha256), until)
+        store.retain(
+            self.b.packages.original_key(manifest.file.sha256),
+            until,
+            mode=self.b.settings.retention_lock_mode,
+        )
 
     def _manifests(self) -> Iterator[Manifest]:
         for claim in self.b.packages.claims():

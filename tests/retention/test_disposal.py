@@ -175,3 +175,68 @@ def test_execution_leaves_tombstones_and_fixity_and_the_chain_pass(
     assert scheduled.backends.store.exists(
         packages.original_key(packages.latest_manifest(kept).file.sha256)
     )
+
+
+_CHILD = """
+import json, os, signal, sys
+from datetime import UTC, datetime
+from kho.archive.manifest import Actor
+from kho.services import Access
+from kho.settings import Settings
+from kho.wiring import build_services
+
+settings = Settings.model_validate_json(sys.argv[1])
+services = build_services(settings)
+services.backends.clock = lambda: datetime(2030, 6, 1, 3, 0, tzinfo=UTC)
+seen = []
+
+def crash(record_id):
+    seen.append(record_id)
+    if len(seen) == int(sys.argv[3]):
+        services.audit.flush()
+        os.kill(os.getpid(), signal.SIGKILL)  # kill -9 in the middle of the batch
+
+services.retention.approve(sys.argv[2], Access(actor=Actor(user="luutru2")), on_record=crash)
+"""
+
+
+def test_a_kill_9_during_execution_then_approving_again_finishes_it(
+    scheduled: Services,
+    signed_pdf: Callable[..., bytes],
+    metadata: Callable[..., dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    ids = [_deposit(scheduled, signed_pdf, metadata, f"k{n}") for n in range(5)]
+    batch = scheduled.retention.propose(ids, "Hết thời hạn bảo quản", ALICE)
+    settings = scheduled.settings
+    scheduled.close()
+    child = subprocess.run(
+        [sys.executable, "-c", _CHILD, settings.model_dump_json(), batch.batch_id, "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert child.returncode == -9, child.stderr[-2000:]
+    again = build_services(settings)
+    again.backends.clock = scheduled.backends.clock
+    try:
+        half = again.retention.batch(batch.batch_id)
+        assert half.status == "approved"  # decided, not executed: the crash left it so
+        packages = again.backends.packages
+        disposed = [packages.latest_manifest(r).tombstone is not None for r in ids]
+        assert disposed[:2] == [True, True] and disposed[2:] == [False] * 3
+        done = again.retention.approve(batch.batch_id, BOB)
+        assert done.status == "executed"
+        for rid in ids:
+            m = packages.latest_manifest(rid)
+            assert m.tombstone is not None
+            assert not again.backends.store.exists(packages.original_key(m.file.sha256))
+        cert = again.retention.certificate(batch.batch_id)
+        assert cert["disposed"] == 5 and cert["skipped"] == 0
+        assert again.fixity.run(SYSTEM).ok
+        assert again.audit.verify().ok
+    finally:
+        again.close()
