@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from kho.services import Access
 
 __all__ = ["register"]
 
+EXAMPLE = resources.files("kho.retention") / "example_schedule.yaml"
 _ROLES = frozenset({"records_manager", "admin"})
 
 
@@ -118,9 +120,18 @@ def retention_run(state: CliContext, as_of: Any, no_recompute: bool) -> int:
 
 
 @retention.command("schedule")
+@click.option(
+    "--example",
+    is_flag=True,
+    help="Print the example schedule for the demo's result types (YAML; not legal advice).",
+)
 @pass_context
-def retention_schedule(state: CliContext) -> int:
-    """Print the schedule in force (its rules and version) as JSON."""
+def retention_schedule(state: CliContext, example: bool) -> int:
+    """Print the schedule in force (its rules and version) as JSON; a new version is kept
+    and audited the first time it is seen."""
+    if example:
+        click.echo(EXAMPLE.read_text(encoding="utf-8"), nl=False)
+        return 0
     state.services.retention.note_schedule(state.access())
     _echo(state.services.retention.schedule.to_json())
     return 0
