@@ -14,7 +14,8 @@ version: "2026.1"
 rules:
   - {id: all-h62, issuer_code: 000.00.15.H62, years: 10}
   - {id: marriage, result_type: "Gi\xe1\xba\xa5y x\xc3\xa1c nh\xe1\xba\xadn", years: 5}
-  - {id: marriage-h62, result_type: "Gi\xe1\xba\xa5y x\xc3\xa1c nh\xe1\xba\xadn", issuer_code: 000.00.15.H62, years: 3, action: review}
+  - {id: marriage-h62, result_type: "Gi\xe1\xba\xa5y x\xc3\xa1c nh\xe1\xba\xadn",
+     issuer_code: 000.00.15.H62, years: 3, action: review}
   - {id: licence, procedure_code: "2.000001", years: 2, trigger: revoked}
   - {id: land, result_type: "\xc4\x90\xe1\xba\xa5t", permanent: true}
 """
@@ -35,7 +36,8 @@ def test_the_most_specific_rule_wins_and_issuers_match_below() -> None:
     s = RetentionSchedule.parse(FULL)
     assert s.version == "2026.1" and len(s.rules) == 5
     d = s.decide_terms(terms(result_type="Giấy xác nhận", issuer_code="000.00.15.H62"))
-    assert (d.rule, d.retain_until, d.action.value) == ("marriage-h62", date(2023, 12, 31), "review")
+    assert (d.rule, d.retain_until) == ("marriage-h62", date(2023, 12, 31))
+    assert d.action.value == "review"
     assert s.decide_terms(terms(result_type="Giấy xác nhận")).rule == "marriage"
     assert s.decide_terms(terms(issuer_code="000.00.15.H62.01")).rule == "all-h62"
     assert s.decide_terms(terms(issuer_code="000.00.15.H620")).rule == "default:permanent"
