@@ -21,7 +21,17 @@ from kho.api.middleware import (
 from kho.api.openapi import install_openapi
 from kho.api.problems import install_problem_handlers
 from kho.api.refusals import RefusalMiddleware
-from kho.api.routes import audit, digitize, health, indicators, keys, lookup, records, verify
+from kho.api.routes import (
+    audit,
+    digitize,
+    health,
+    indicators,
+    keys,
+    lookup,
+    records,
+    retention,
+    verify,
+)
 from kho.services import Services
 
 __all__ = ["create_api"]
@@ -62,6 +72,10 @@ _TAGS = [
         "name": "indicators",
         "description": "Settlement notices, the backlog, Decision 468 indicators",
     },
+    {
+        "name": "retention",
+        "description": "Schedules, due list, legal holds, two-person disposal, certificates",
+    },
     {"name": "keys", "description": "Agencies' API keys (administrators)"},
     {"name": "health", "description": "Probes and metrics (no API key)"},
 ]
@@ -94,6 +108,7 @@ def create_api(
     app.include_router(audit.router, prefix="/api/v1")
     app.include_router(keys.router, prefix="/api/v1")
     app.include_router(indicators.router, prefix="/api/v1")
+    app.include_router(retention.router, prefix="/api/v1")
     app.include_router(health.router)
     # Added innermost first: the security headers wrap everything (errors too), then the
     # request id; the body limit sits inside.

@@ -12,8 +12,10 @@ from fastapi import Response
 from fastapi.responses import StreamingResponse
 
 from kho.api.problems import problem_response
+from kho.api.schemas import Problem
 from kho.services import Access, Services
 from kho.services.errors import RecordNotFound
+from kho.services.records import gone
 
 __all__ = [
     "CONTENT_RESPONSES",
@@ -79,6 +81,7 @@ def serve_content(
     """The signed bytes with ETag, Range (206/416) and If-None-Match (304); every answer
     that touches the record is audited, a 304 too."""
     manifest = services.records.readable(check_record_id(record_id), access)
+    gone(manifest)  # a disposed record's bytes: 410 /problems/disposed
     etag = f'"{manifest.file.sha256}"'
     common = {
         "ETag": etag,
@@ -134,4 +137,9 @@ CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "The requested byte range (`Content-Range`)",
     },
     304: {"description": "Not modified: the `If-None-Match` ETag is current"},
+    410: {
+        "model": Problem,
+        "description": "The record was disposed of under its retention schedule "
+        "(`/problems/disposed`): its tombstone remains, its bytes are gone",
+    },
 }

@@ -122,6 +122,7 @@ _DEFAULT_TEXT = {
     403: "The API key lacks the scope, or its limits exclude this result",
     404: "No such record",
     409: "Conflict",
+    410: "Disposed of under its retention schedule",
     413: "Request too large",
     415: "Not a PDF",
     416: "Range not satisfiable",

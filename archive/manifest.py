@@ -33,6 +33,7 @@ __all__ = [
     "Retention",
     "SignatureSummary",
     "StatusEvent",
+    "Tombstone",
     "ValidationEntry",
 ]
 
@@ -82,8 +83,10 @@ class ValidationEntry(_Frozen):
 class Retention(_Frozen):
     rule: str
     period_years: int | None = None  # None: permanent
-    retain_until: date | None = None  # None: permanent
+    retain_until: date | None = None  # None: permanent (or its trigger has not happened)
     holds: tuple[str, ...] = ()
+    action: Literal["destroy", "transfer", "review"] = "destroy"
+    schedule_version: str | None = None
 
 
 class Actor(_Frozen):
@@ -95,6 +98,21 @@ class Actor(_Frozen):
 
     def label(self) -> str:
         return self.user or self.key_id or self.agency or "system"
+
+
+class Tombstone(_Frozen):
+    """What remains of a disposed record: what it was, when and by whose decision it went."""
+
+    batch_id: str
+    action: Literal["destroy", "transfer", "review"]
+    disposed_at: datetime
+    proposed_by: Actor
+    approved_by: Actor
+    sha256: str
+    rule: str
+    retain_until: date | None = None
+    removed: tuple[str, ...] = ()
+    transfer_package: str | None = None
 
 
 class EventType(StrEnum):
@@ -135,6 +153,7 @@ class Manifest(RecordFacts):
     validations: tuple[ValidationEntry, ...] = ()
     retention: Retention
     events: tuple[StatusEvent, ...] = ()
+    tombstone: Tombstone | None = None  # once disposed
     provenance: Provenance
     # {code, message} each; an older manifest's plain strings are read with a guessed code.
     warnings: tuple[Annotated[DepositWarning, BeforeValidator(DepositWarning.coerce)], ...] = ()

@@ -15,7 +15,7 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 from kho.archive.errors import InvalidKey
 
-__all__ = ["ObjectInfo", "ObjectStore", "check_key"]
+__all__ = ["ObjectInfo", "ObjectStore", "RetainingStore", "check_key"]
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*(/[A-Za-z0-9][A-Za-z0-9._\-]*)*$", re.ASCII)
 
@@ -97,3 +97,19 @@ class ObjectStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class RetainingStore(Protocol):
+    """A store that can put an object under write-once retention after it was written, and
+    say until when (both stores do; a test fake need not)."""
+
+    def retain(self, key: str, until: datetime, *, mode: str = "COMPLIANCE") -> None:
+        """Keep `key` write-once until `until` (extended, never shortened): on MinIO object
+        lock retention in `mode`, which in COMPLIANCE not even the root user can shorten or
+        bypass. ObjectNotFound if absent."""
+        ...
+
+    def retained_until(self, key: str) -> datetime | None:
+        """Until when `key` is kept write-once (None: no date). ObjectNotFound if absent."""
+        ...

@@ -76,6 +76,22 @@ class RetentionView(_View):
         None, description="The last day it must be kept (null: permanent)"
     )
     holds: list[str] = Field([], description="Active legal holds")
+    action: str = Field(
+        "destroy", description="What happens when it falls due: destroy | transfer | review"
+    )
+
+
+class TombstoneView(_View):
+    """What remains of a disposed record (CONTRACT.md "Retention")."""
+
+    batch_id: str = Field(description="The disposal batch that removed it")
+    action: str = Field(description="destroy | transfer")
+    disposed_at: LocalTime
+    proposed_by: str
+    approved_by: str
+    sha256: str = Field(description="SHA-256 of the signed bytes that were removed")
+    rule: str = Field(description="The schedule rule applied")
+    retain_until: date | None = None
 
 
 class ExtractionView(_View):
@@ -105,6 +121,9 @@ class StoredView(RecordFacts):
     revoked_at: LocalTime | None = None
     revocation_reason: str | None = None
     disposed_at: LocalTime | None = None
+    tombstone: TombstoneView | None = Field(
+        None, description="Once disposed: what, when, by whose decision, its SHA-256"
+    )
     deposited_at: LocalTime
     source_system: str | None = Field(None, description="The system that deposited it")
     extraction: ExtractionView
@@ -140,6 +159,22 @@ def _local(instant: datetime | None, zone: ZoneInfo) -> datetime | None:
     return instant.astimezone(zone) if instant is not None else None
 
 
+def _tombstone(manifest: Manifest, zone: ZoneInfo) -> TombstoneView | None:
+    t = manifest.tombstone
+    if t is None:
+        return None
+    return TombstoneView(
+        batch_id=t.batch_id,
+        action=t.action,
+        disposed_at=t.disposed_at.astimezone(zone),
+        proposed_by=t.proposed_by.label(),
+        approved_by=t.approved_by.label(),
+        sha256=t.sha256,
+        rule=t.rule,
+        retain_until=t.retain_until,
+    )
+
+
 def stored_view(manifest: Manifest, zone: ZoneInfo) -> StoredView:
     """The view of a manifest: its record facts as they are, the rest flattened."""
     revoked = manifest.event(EventType.revoked)
@@ -164,12 +199,14 @@ def stored_view(manifest: Manifest, zone: ZoneInfo) -> StoredView:
             rule=manifest.retention.rule,
             retain_until=manifest.retention.retain_until,
             holds=list(manifest.retention.holds),
+            action=manifest.retention.action,
         ),
         superseded_by=superseded.superseded_by if superseded else None,
         superseded_at=_local(superseded.at, zone) if superseded else None,
         revoked_at=_local(revoked.at, zone) if revoked else None,
         revocation_reason=revoked.reason if revoked else None,
         disposed_at=_local(disposed.at, zone) if disposed else None,
+        tombstone=_tombstone(manifest, zone),
         deposited_at=_local(manifest.provenance.deposited_at, zone),
         source_system=manifest.provenance.source_system,
         extraction=ExtractionView(

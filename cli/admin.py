@@ -1,4 +1,4 @@
-"""Operator and auditor commands: reindex, fixity, audit verify, retention run, keys."""
+"""Operator and auditor commands: reindex, fixity, audit verify, keys (retention: retention.py)."""
 
 from __future__ import annotations
 
@@ -191,49 +191,6 @@ def audit_seal(state: CliContext, force: bool) -> int:
 
 
 @click.group()
-def retention() -> None:
-    """Retention schedules and disposal (thời hạn bảo quản)."""
-
-
-@retention.command("run")
-@pass_context
-def retention_run(state: CliContext) -> int:
-    """List the records whose retention has ended; never deletes anything.
-
-    Disposal needs an approved decision (a later feature); this only reports what falls due.
-    """
-    scan = state.services.retention.due()
-    for item in scan:
-        click.echo(
-            json.dumps(
-                {
-                    "record_id": item.record_id,
-                    "result_type": item.manifest.result_type,
-                    "retain_until": item.retain_until.isoformat(),
-                    "rule": item.manifest.retention.rule,
-                    "held": item.held,
-                },
-                ensure_ascii=False,
-            )
-        )
-    due, held, checked = scan.due, scan.held, scan.checked
-    if due:
-        click.echo(
-            f"kho: {due}/{checked} kết quả đã hết thời hạn bảo quản ({held} đang tạm giữ); "
-            f"không xóa gì / {due} of {checked} record(s) past their retention ({held} on "
-            "hold); nothing was deleted",
-            err=True,
-        )
-    else:
-        click.echo(
-            f"kho: trong {checked} kết quả, không có kết quả nào hết thời hạn bảo quản / "
-            f"nothing due among {checked} record(s)",
-            err=True,
-        )
-    return 0
-
-
-@click.group()
 def keys() -> None:
     """Agency API keys (khóa API của cơ quan)."""
 
@@ -348,5 +305,5 @@ def openapi(output: Path | None, check: bool) -> int:
 
 
 def register(group: click.Group) -> None:
-    for command in (reindex, fixity, audit, retention, keys, openapi):
+    for command in (reindex, fixity, audit, keys, openapi):
         group.add_command(command)

@@ -103,9 +103,19 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from kho.cli import admin, digitize, indicators, ingest, lookup, serve, users, verify
+    from kho.cli import (
+        admin,
+        digitize,
+        indicators,
+        ingest,
+        lookup,
+        retention,
+        serve,
+        users,
+        verify,
+    )
 
-    for module in (admin, digitize, indicators, ingest, lookup, serve, users, verify):
+    for module in (admin, digitize, indicators, ingest, lookup, retention, serve, users, verify):
         module.register(cli)
 
 

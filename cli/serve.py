@@ -90,6 +90,8 @@ _HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Add
 _PORT = click.option(
     "--port", default=DEFAULT_PORT, show_default=True, type=int, help="TCP port to listen on."
 )
+
+
 def _check_secrets(state: CliContext) -> None:
     """Stop now (exit 78) on a missing or unsafe secret, not at the first request; a store
     that is down is no reason not to start (the secret is resolved once it is back)."""

@@ -118,6 +118,17 @@ class Settings(BaseSettings):
     # Retention periods per result type: a JSON file {"Giấy khai sinh": "permanent", ...};
     # ministers set the sector tables, so this is configuration (DOMAIN.md).
     retention_schedule: Path | None = None
+    # Originals of permanent records (and of those whose retention trigger is still to come)
+    # are under COMPLIANCE object lock for this many years from now, renewed by
+    # `kho retention run` (retention/decide.py `lock_until`).
+    retention_lock_horizon_years: int = Field(default=10, ge=1, le=100)
+    # The object-lock mode of the originals on MinIO: COMPLIANCE (not even the root user
+    # can delete or shorten it); GOVERNANCE only where an operator must be able to bypass
+    # it (the test suite, to remove its buckets).
+    retention_lock_mode: CheckpointLockMode = Field(default="COMPLIANCE")
+    # Where transfers to the historical archive are written as BagIt packages (default:
+    # KHO_DATA_DIR/transfers).
+    retention_transfer_dir: Path | None = None
 
     # How long a backend call may take before the request gets 503.
     backend_timeout_s: float = Field(default=10.0, gt=0)

@@ -10,7 +10,6 @@ from datetime import date
 
 from kho.archive.agencies import AgencyRegistry
 from kho.indexer.indicators import IndicatorAggregate
-from kho.retention.due import RetentionService
 from kho.services.access import Access
 from kho.services.audit import AuditService
 from kho.services.base import Backends
@@ -30,6 +29,7 @@ from kho.services.queries import LookupQuery, SearchQuery
 from kho.services.ratelimit import RateLimiter
 from kho.services.records import Content, RecordService
 from kho.services.refusals import RefusalGuard
+from kho.services.retention import RetentionService
 from kho.services.settlements import SettlementService
 from kho.services.users import User, UserService
 from kho.services.verify import VerifyService
@@ -71,9 +71,11 @@ class Services:
         self.audit = AuditService(backends)
         self.indexing = IndexingService(backends)
         self.verify = VerifyService(backends, self.audit, self.indexing)
-        self.lifecycle = LifecycleService(backends, self.audit, self.indexing)
+        self.retention = RetentionService(backends, self.audit, self.indexing)
+        self.lifecycle = LifecycleService(backends, self.audit, self.indexing, self.retention)
         self.deposit = DepositService(
-            backends, self.audit, self.indexing, self.verify, self.lifecycle, agencies
+            backends, self.audit, self.indexing, self.verify, self.lifecycle, agencies,
+            retention=self.retention,
         )
         self.content_claims = self.deposit.content
         self.digitize = DigitizeService(backends, self.deposit)
@@ -87,7 +89,6 @@ class Services:
         self.refusals = RefusalGuard(self.audit, per_minute=backends.settings.refusals_per_minute)
         self.links = ContentLinkService(backends, self.audit, self.keys, self.records, self.limiter)
         self.health = HealthService(backends)
-        self.retention = RetentionService(backends.packages, backends.today)
         self.settlements = SettlementService(backends, self.audit, registry)
         self.indicators = IndicatorService(
             backends,

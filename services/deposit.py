@@ -50,6 +50,7 @@ from kho.services.errors import Conflict, DuplicateContent, RecordNotFound
 from kho.services.indexing import IndexingService
 from kho.services.lifecycle import LifecycleService
 from kho.services.original import Original
+from kho.services.retention import RetentionService
 from kho.services.verify import VerifyService, summary_of
 from kho.services.views import view_on
 
@@ -100,8 +101,11 @@ class DepositService:
         verify: VerifyService,
         lifecycle: LifecycleService,
         agencies: frozenset[str] | None = None,
+        *,
+        retention: RetentionService | None = None,
     ) -> None:
         self.b = backends
+        self.retention = retention
         self.audit = audit
         self.indexing = indexing
         self.verify = verify
@@ -196,6 +200,10 @@ class DepositService:
         )
         manifest = self._manifest(d, report_key=report_file.key)
         files.update([packages.write_manifest(manifest)])
+        if self.retention is not None:
+            # WORM: the original under object lock until its retain_until, before the
+            # record becomes visible.
+            self.retention.lock_original(manifest)
         packages.add_outbox(d.record_id, d.now)
         return files, manifest
 
@@ -205,7 +213,7 @@ class DepositService:
         summary = summary_of(d.report)
         extraction = d.extraction
         retention = self.b.schedule.decide(d.meta.result_type, d.meta.issued_on)
-        return Manifest.first(
+        manifest = Manifest.first(
             record_id=d.record_id,
             metadata=d.meta,
             file=FileInfo(
@@ -245,6 +253,13 @@ class DepositService:
             ),
             digitization=d.digitization,
         )
+        if self.retention is not None:
+            # The schedule's full rules, and the legal holds (subject, saved query) that
+            # already cover a result like this one.
+            manifest = manifest.model_copy(
+                update={"retention": self.retention.retention_for(manifest)}
+            )
+        return manifest
 
     def _make_visible(self, d: _Deposit, identity: Identity) -> Claimed:
         """The claims that make the record visible (content_claims.py); its outbox entry

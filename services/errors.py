@@ -19,6 +19,7 @@ __all__ = [
     "NotAuthenticated",
     "PayloadTooLarge",
     "RateLimited",
+    "RecordDisposed",
     "RecordNotFound",
     "ServiceError",
     "UnknownAgency",
@@ -66,6 +67,14 @@ class InvalidQuery(ServiceError):
 
 class RecordNotFound(ServiceError, NotFound):
     title = "Record not found"
+
+
+class RecordDisposed(ServiceError):
+    """The record was disposed of under its retention schedule: its tombstone remains, its
+    signed bytes are gone."""
+
+    problem_type = "disposed"
+    title = "The record was disposed of"
 
 
 class NotAuthenticated(ServiceError):

@@ -7,6 +7,7 @@ competent agencies for its retention period.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -18,16 +19,24 @@ from kho.services.audit import AuditService
 from kho.services.base import Backends
 from kho.services.errors import AccessDenied, Conflict, InvalidQuery, RecordNotFound
 from kho.services.indexing import IndexingService
+from kho.services.retention import RetentionService
 from kho.services.views import view_on
 
 __all__ = ["LifecycleService"]
 
 
 class LifecycleService:
-    def __init__(self, backends: Backends, audit: AuditService, indexing: IndexingService):
+    def __init__(
+        self,
+        backends: Backends,
+        audit: AuditService,
+        indexing: IndexingService,
+        retention: RetentionService | None = None,
+    ):
         self.b = backends
         self.audit = audit
         self.indexing = indexing
+        self.retention = retention
 
     def _update(
         self,
@@ -43,11 +52,19 @@ class LifecycleService:
             updated = manifest.next(
                 at=self.b.now(), by=access.actor, change=change, **make(manifest)
             )
+            if self.retention is not None:
+                # A revocation or supersession may be what a rule counts its period from.
+                retention = self.retention.retention_for(updated)
+                if retention != updated.retention:
+                    updated = updated.model_copy(update={"retention": retention})
             try:
                 written = self.b.packages.write_manifest(updated)
             except ObjectExists:
                 continue
             self.b.packages.add_outbox(record_id, self.b.now())
+            if self.retention is not None:
+                with contextlib.suppress(ObjectNotFound):
+                    self.retention.lock_original(updated)
             if self.indexing.index_record(record_id):
                 self.b.packages.remove_outbox(record_id)
             return updated, written

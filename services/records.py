@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kho.archive.errors import ObjectNotFound
-from kho.archive.manifest import Manifest
+from kho.archive.manifest import EventType, Manifest
 from kho.services.access import Access, require_purpose
 from kho.services.audit import AuditService
 from kho.services.base import Backends
-from kho.services.errors import AccessDenied, RecordNotFound
+from kho.services.errors import AccessDenied, RecordDisposed, RecordNotFound
 from kho.services.views import view_on
 
 __all__ = ["Content", "RecordService", "require_purpose"]
@@ -27,6 +27,15 @@ class Content:
     start: int
     length: int
     chunks: Iterator[bytes]
+
+
+def gone(manifest: Manifest) -> None:
+    """RecordDisposed (410) for a disposed record's bytes."""
+    if manifest.tombstone is not None or manifest.event(EventType.disposed) is not None:
+        raise RecordDisposed(
+            f"record {manifest.record_id} was disposed of under its retention schedule",
+            record_id=manifest.record_id,
+        )
 
 
 class RecordService:
@@ -101,6 +110,7 @@ class RecordService:
     ) -> Content:
         """The signed bytes; the caller has checked the range against `size` first."""
         manifest = self.readable(record_id, access)
+        gone(manifest)
         size = manifest.file.size
         length = size - start if length is None else length
         chunks = self.b.packages.stream_original(manifest.file.sha256, start=start, length=length)
@@ -134,6 +144,7 @@ class RecordService:
         """Audit a conditional download the client already holds (304): it was still an
         access to the subject's data."""
         manifest = self.readable(record_id, access)
+        gone(manifest)
         self.audit.record(
             "download",
             access,

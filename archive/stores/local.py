@@ -89,8 +89,10 @@ class LocalObjectStore:
                     out.flush()
                     os.fsync(out.fileno())
                 if retain_until is not None:
-                    # Read-only is the most a plain folder can say about write-once.
+                    # Read-only is the most a plain folder can say about write-once; the
+                    # date it is kept until goes beside it (a hidden name, never a key).
                     tmp.chmod(stat_module.S_IRUSR | stat_module.S_IRGRP)
+                    self._write_until(path, retain_until)
                 if create_only:
                     try:
                         os.link(tmp, path)
@@ -188,14 +190,55 @@ class LocalObjectStore:
             elif entry.is_file(follow_symlinks=False):
                 yield key
 
+    @staticmethod
+    def _until_path(path: Path) -> Path:
+        return path.with_name(f".retain-{path.name}")
+
+    def _write_until(self, path: Path, until: datetime) -> None:
+        until = until if until.tzinfo else until.replace(tzinfo=UTC)
+        side = self._until_path(path)
+        tmp = side.with_name(f"{_TMP}{secrets.token_hex(8)}-{side.name.lstrip('.')}")
+        tmp.write_text(until.astimezone(UTC).isoformat(), encoding="ascii")
+        tmp.replace(side)
+
+    def retained_until(self, key: str) -> datetime | None:
+        """Until when the object is kept write-once (None: not protected by a date)."""
+        path = self._path(key)
+        if not path.exists():
+            raise ObjectNotFound(f"{key} not found")
+        try:
+            return datetime.fromisoformat(self._until_path(path).read_text(encoding="ascii"))
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def retain(self, key: str, until: datetime, *, mode: str = "COMPLIANCE") -> None:
+        """Keep the object write-once until `until`; a later date extends, an earlier one
+        is ignored (retention is never shortened)."""
+        path = self._path(key)
+        current = self.retained_until(key)
+        until = until if until.tzinfo else until.replace(tzinfo=UTC)
+        try:
+            if current is None or current < until:
+                self._write_until(path, until)
+            path.chmod(stat_module.S_IRUSR | stat_module.S_IRGRP)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot protect {key}: {exc.strerror or exc}") from None
+
     def delete(self, key: str) -> None:
         path = self._path(key)
         try:
             if path.stat().st_mode & (stat_module.S_IWUSR | stat_module.S_IWGRP) == 0:
-                raise ObjectProtected(f"{key} is write-once")
+                until = self.retained_until(key)
+                if until is None or until > datetime.now(UTC):
+                    raise ObjectProtected(
+                        f"{key} is write-once"
+                        + (f" until {until.isoformat()}" if until is not None else "")
+                    )
+                path.chmod(stat_module.S_IRUSR | stat_module.S_IWUSR | stat_module.S_IRGRP)
             path.unlink()
+            self._until_path(path).unlink(missing_ok=True)
             _fsync_dir(path.parent)
-        except FileNotFoundError:
+        except (FileNotFoundError, ObjectNotFound):
             return
         except OSError as exc:
             raise StoreUnavailable(f"cannot delete {key}: {exc.strerror or exc}") from None

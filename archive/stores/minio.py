@@ -352,6 +352,48 @@ class MinioObjectStore:
                         continue
                     raise
 
+    def retained_until(self, key: str) -> datetime | None:
+        check_key(key)
+        self._ensure_bucket()
+        with self._errors(key, "read the retention of"):
+            self._client.stat_object(self.bucket, key)
+            try:
+                found = self._client.get_object_retention(self.bucket, key)
+            except S3Error as exc:
+                if exc.code in (
+                    "NoSuchObjectLockConfiguration",
+                    "ObjectLockConfigurationNotFoundError",
+                ):
+                    return None
+                raise
+        until = found.retain_until_date if found is not None else None
+        return until if until is None or until.tzinfo else until.replace(tzinfo=UTC)
+
+    def retain(self, key: str, until: datetime, *, mode: str = "COMPLIANCE") -> None:
+        """Object lock retention on the current version, extended (never shortened)."""
+        from minio.commonconfig import COMPLIANCE, GOVERNANCE
+        from minio.retention import Retention
+
+        if mode not in LOCK_MODES:
+            raise ValueError(f"mode must be one of {LOCK_MODES}")
+        until = (until if until.tzinfo else until.replace(tzinfo=UTC)).astimezone(UTC)
+        if until <= datetime.now(UTC):
+            return
+        current = self.retained_until(key)
+        if current is not None and current >= until:
+            return
+        if not self._object_lock:
+            raise StoreUnavailable(
+                f"the bucket {self.bucket} was created without object lock, so it cannot keep "
+                "an original write-once"
+            )
+        with self._errors(key, "protect"):
+            self._client.set_object_retention(
+                self.bucket,
+                key,
+                Retention(COMPLIANCE if mode == "COMPLIANCE" else GOVERNANCE, until),
+            )
+
     def check(self) -> None:
         self._ensure_bucket()
         probe = f".probe-{secrets.token_hex(6)}"

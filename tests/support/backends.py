@@ -161,6 +161,8 @@ def settings_overrides(stack: str, tmp_path: Path) -> dict[str, object]:
             # Checkpoints under GOVERNANCE, so the bucket can be removed after the test;
             # tests/archive/test_audit_anchor.py checks the COMPLIANCE default itself.
             audit_checkpoint_lock_mode="GOVERNANCE",
+            # Originals too (tests/archive/test_worm.py checks COMPLIANCE on real MinIO).
+            retention_lock_mode="GOVERNANCE",
         )
         _handed_out.append(dict(overrides))
     return overrides
