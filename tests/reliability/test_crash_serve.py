@@ -20,12 +20,10 @@ from typing import Any
 
 import httpx
 import pytest
-from support.backends import settings_overrides
-from support.server import PURPOSE, Server, create_key, deposit, kho, kho_env
+from support.server import PURPOSE, Server, create_key, deposit, kho, kho_env, settings_of
 
 from kho.demo.pki import TestPKI
 from kho.services import Access
-from kho.settings import load_settings
 from kho.wiring import build_services
 
 INPUTS = 20
@@ -90,12 +88,7 @@ def test_kill_9_of_kho_serve_during_api_deposits_loses_nothing_acknowledged(
             thread.join(timeout=120)
 
     # Straight after the crashes, before anything repairs: what is visible is whole.
-    settings = load_settings(
-        _env_file=None,
-        trust_roots=[pki.root_cert_path],
-        trust_intermediates=list(pki.intermediate_cert_paths),
-        **settings_overrides(stack, tmp_path),
-    )
+    settings = settings_of(env)
     services = build_services(settings)
     access = Access.system(purpose=PURPOSE)
     try:

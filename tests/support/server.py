@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from kho.settings import Settings, load_settings
 from support.backends import settings_overrides
 from support.pki import TestPKI
 
@@ -117,4 +118,11 @@ def deposit(client: httpx.Client, token: str, pdf: bytes, meta: dict[str, Any]) 
         headers={"Authorization": f"Bearer {token}"},
         files={"file": ("ket-qua.pdf", pdf, "application/pdf")},
         data={"metadata": json.dumps(meta, ensure_ascii=False)},
+    )
+
+
+def settings_of(env: dict[str, str]) -> Settings:
+    """The settings a `kho` run with `env` reads (the same bucket and index, not new ones)."""
+    return load_settings(
+        _env_file=None, **{k[4:].lower(): v for k, v in env.items() if k.startswith("KHO_")}
     )
