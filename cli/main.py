@@ -105,6 +105,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _register() -> None:
     from kho.cli import (
         admin,
+        backup,
         digitize,
         indicators,
         ingest,
@@ -115,7 +116,8 @@ def _register() -> None:
         verify,
     )
 
-    for module in (admin, digitize, indicators, ingest, lookup, retention, serve, users, verify):
+    modules = (admin, backup, digitize, indicators, ingest, lookup, retention, serve, users, verify)
+    for module in modules:
         module.register(cli)
 
 

@@ -59,6 +59,46 @@ def _listen(host: str, port: int) -> socket.socket:
         ) from None
 
 
+def _run_workers(
+    state: CliContext, sock: socket.socket, host: str, port: int, workers: int
+) -> None:
+    """`workers` processes on one socket (uvicorn's supervisor restarts one that dies), each
+    with its own services (kho.server.create_worker_app); their metrics are summed through
+    prometheus-client's multiprocess files in a fresh folder, removed at exit."""
+    import logging
+    import shutil
+    import tempfile
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from kho.logs import configure_logging
+    from kho.settings import LogFormat
+
+    configure_logging(
+        logging.DEBUG if state.debug else logging.INFO,
+        json_lines=state.settings.log_format is LogFormat.json,
+        zone=state.settings.zone,
+    )
+    state.close()  # the workers build their own
+    metrics_dir = tempfile.mkdtemp(prefix="kho-metrics-")
+    # Read by prometheus-client in each worker as it starts (it is that library's setting).
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        config = uvicorn.Config(
+            "kho.server:create_worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info" if state.debug else "warning",
+            log_config=None,
+        )
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
 def _run(state: CliContext, sock: socket.socket, host: str, port: int) -> None:
     import logging
 
@@ -108,9 +148,20 @@ def _check_secrets(state: CliContext) -> None:
 @click.command()
 @_HOST
 @_PORT
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port and the archive (about one per core).",
+)
 @pass_context
-def serve(state: CliContext, host: str, port: int) -> int:
-    """Serve the API (/api/v1) and the web pages (phục vụ API và giao diện web)."""
+def serve(state: CliContext, host: str, port: int, workers: int) -> int:
+    """Serve the API (/api/v1) and the web pages (phục vụ API và giao diện web).
+
+    With --workers N, N processes answer on the same port over the same archive: rate
+    limits hold across them, /metrics sums them, the audit trail stays one chain.
+    """
     sock = _listen(host, port)
     services = state.services
     checks = services.health.readiness()
@@ -123,7 +174,10 @@ def serve(state: CliContext, host: str, port: int) -> int:
         click.echo(f"kho: warning: {line}", err=True)
     _check_secrets(state)
     click.echo(f"Kho đang chạy tại / serving at http://{host}:{port}/", err=True)
-    _run(state, sock, host, port)
+    if workers > 1:
+        _run_workers(state, sock, host, port, workers)
+    else:
+        _run(state, sock, host, port)
     return 0
 
 

@@ -2,10 +2,14 @@
 
 The services count what they do (deposits, lookups, audit appends); the API middleware
 counts requests by route template, never by raw path, so the label set stays small.
-With several server processes each has its own counts; Prometheus sums them per instance.
+With `kho serve --workers N` the workers count into prometheus-client's multiprocess files
+(PROMETHEUS_MULTIPROC_DIR, made and emptied by `kho serve`), and /metrics, whichever worker
+answers it, sums every worker's counts; separate servers are summed by Prometheus.
 """
 
 from __future__ import annotations
+
+import os
 
 from prometheus_client import CONTENT_TYPE_LATEST as _CONTENT_TYPE
 from prometheus_client import (
@@ -16,6 +20,7 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     generate_latest,
+    multiprocess,
 )
 
 __all__ = [
@@ -32,10 +37,15 @@ __all__ = [
     "render",
 ]
 
+# prometheus-client's own variable, read once as it does (at import): whether this process
+# writes its counts to the shared files of a multi-worker server.
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
 REGISTRY = CollectorRegistry()
-ProcessCollector(registry=REGISTRY)
-PlatformCollector(registry=REGISTRY)
-GCCollector(registry=REGISTRY)
+if not MULTIPROCESS:  # per-process figures; meaningless summed over workers
+    ProcessCollector(registry=REGISTRY)
+    PlatformCollector(registry=REGISTRY)
+    GCCollector(registry=REGISTRY)
 
 CONTENT_TYPE = _CONTENT_TYPE
 
@@ -89,4 +99,9 @@ RATE_LIMITED = Counter(
 
 
 def render() -> bytes:
+    """The metrics in Prometheus' text format: of every worker, when there are several."""
+    if MULTIPROCESS:
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+        return generate_latest(merged)
     return generate_latest(REGISTRY)

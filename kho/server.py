@@ -17,7 +17,7 @@ from kho.errors import KhoError
 from kho.services import Services
 from kho.web.app import install_web
 
-__all__ = ["OutboxWorker", "create_app"]
+__all__ = ["OutboxWorker", "create_app", "create_worker_app"]
 
 log = logging.getLogger("kho.server")
 
@@ -78,7 +78,9 @@ class OutboxWorker:
             self._stop.wait(self.interval_s)
 
 
-def create_app(services: Services, *, outbox_worker: bool = True) -> FastAPI:
+def create_app(
+    services: Services, *, outbox_worker: bool = True, close_services: bool = False
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = OutboxWorker(services) if outbox_worker else None
@@ -89,7 +91,27 @@ def create_app(services: Services, *, outbox_worker: bool = True) -> FastAPI:
         finally:
             if worker:
                 worker.stop()
+            if close_services:
+                services.close()
 
     app = create_api(services, lifespan=lifespan)
     install_web(app, services)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """One worker process of `kho serve --workers N` (uvicorn's factory): its own services,
+    built from the settings, over the backends every worker shares. The store's writes,
+    the audit chain (create-only batches, forks.py), the embedded index (SQLite: one
+    writer at a time, the others wait on its lock), the rate limits (one SQLite file) and
+    the metrics (prometheus-client's multiprocess files) are safe across processes; each
+    worker drains the outbox too, and a record is indexed once whichever does it."""
+    from kho.logs import configure_logging
+    from kho.settings import LogFormat, load_settings
+    from kho.wiring import build_services
+
+    settings = load_settings()
+    configure_logging(
+        logging.INFO, json_lines=settings.log_format is LogFormat.json, zone=settings.zone
+    )
+    return create_app(build_services(settings), close_services=True)

@@ -85,7 +85,11 @@ class Services:
         self.fixity = FixityService(backends, self.audit)
         self.keys = KeyService(backends, self.audit)
         self.users = UserService(backends, self.audit)
-        self.limiter = RateLimiter(backends.settings.rate_limit_per_minute)
+        # Shared by every process on this machine (the workers of `kho serve --workers N`).
+        self.limiter = RateLimiter(
+            backends.settings.rate_limit_per_minute,
+            path=backends.settings.data_dir / "state" / "ratelimit.sqlite3",
+        )
         self.refusals = RefusalGuard(self.audit, per_minute=backends.settings.refusals_per_minute)
         self.links = ContentLinkService(backends, self.audit, self.keys, self.records, self.limiter)
         self.health = HealthService(backends)
@@ -105,6 +109,7 @@ class Services:
     def close(self) -> None:
         self.refusals.flush(force=True)
         self.digitize.close()
+        self.limiter.close()
         self.audit.close()
         self.indicators.aggregate.close()
         self.backends.close()

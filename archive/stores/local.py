@@ -4,11 +4,16 @@ A write goes to a temporary file in the target folder, is fsynced, then renamed 
 create-only write, hard-linked, which fails atomically if the name is taken), and the folder
 is fsynced. A crash therefore leaves the old object or the new one, never a mix; stray
 temporary files (names starting with '.tmp-') are ignored and swept at start.
+
+Every write and delete holds a shared lock on `.write.lock` in the folder (flock, so it is
+released when its process dies); `paused()` takes it exclusively, so a backup sees no
+write half-done and the folder stands still while it is copied (services/backup.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
 import stat as stat_module
@@ -24,6 +29,7 @@ from kho.archive.store import ObjectInfo, check_key
 __all__ = ["LocalObjectStore"]
 
 _TMP = ".tmp-"
+WRITE_LOCK = ".write.lock"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -45,6 +51,27 @@ class LocalObjectStore:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreUnavailable(f"cannot create the archive folder {self.root}: {exc}") from None
+
+    @contextlib.contextmanager
+    def _locked(self, mode: int) -> Iterator[None]:
+        """The folder's write lock, shared (a write) or exclusive (a pause). One open file
+        per holder: flock locks belong to the open file, so threads never share one."""
+        fd = os.open(self.root / WRITE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, mode)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """No write or delete runs meanwhile, in any process (they wait): a consistent view
+        of the folder for a backup. Do not write to this store inside it."""
+        try:
+            with self._locked(fcntl.LOCK_EX):
+                yield
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot lock the archive folder {self.root}: {exc}") from None
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key).split("/"))
@@ -71,6 +98,20 @@ class LocalObjectStore:
         retain_until: datetime | None = None,
     ) -> ObjectInfo:
         path = self._path(key)
+        try:
+            with self._locked(fcntl.LOCK_SH):
+                return self._put(key, path, data, create_only, retain_until)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot write {key}: {exc.strerror or exc}") from None
+
+    def _put(
+        self,
+        key: str,
+        path: Path,
+        data: bytes | BinaryIO,
+        create_only: bool,
+        retain_until: datetime | None,
+    ) -> ObjectInfo:
         try:
             self._make_parents(path)
             if create_only and path.exists():
@@ -226,6 +267,13 @@ class LocalObjectStore:
 
     def delete(self, key: str) -> None:
         path = self._path(key)
+        try:
+            with self._locked(fcntl.LOCK_SH):
+                self._delete(key, path)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot delete {key}: {exc.strerror or exc}") from None
+
+    def _delete(self, key: str, path: Path) -> None:
         try:
             if path.stat().st_mode & (stat_module.S_IWUSR | stat_module.S_IWGRP) == 0:
                 until = self.retained_until(key)
