@@ -74,7 +74,12 @@ class ElasticsearchAuditIndex:
             index=name,
             mappings=_MAPPING,
             # Deep pages up to the 100,000 results every list serves (paging.check_paging).
-            settings={"number_of_shards": 1, "number_of_replicas": 0, "max_result_window": 100_000},
+            settings={
+                "number_of_shards": 1,
+                # A replica wherever a second node exists (as the record index has).
+                "auto_expand_replicas": "0-1",
+                "max_result_window": 100_000,
+            },
         )
         return name
 
@@ -94,7 +99,7 @@ class ElasticsearchAuditIndex:
                     self.client.indices.create(
                         index=self._meta,
                         mappings={"dynamic": "strict", "properties": {"value": {"type": "long"}}},
-                        settings={"number_of_shards": 1, "number_of_replicas": 0},
+                        settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"},
                     )
         self._ready = True
 

@@ -4,6 +4,7 @@ hang. Two tests stop a real server and start it again."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Callable
@@ -11,6 +12,9 @@ from datetime import date
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from support.api import assert_problem
 from support.backends import Engines
 
 from kho.archive.errors import StoreUnavailable
@@ -141,3 +145,57 @@ def test_an_unreachable_server_fails_fast_with_kho_errors(settings: Settings, ro
             assert time.monotonic() - start < 3.0, name
     finally:
         backend.close()
+
+
+@pytest.mark.slow
+def test_a_stopped_tika_refuses_deposits_with_a_503_and_loses_nothing(
+    client: TestClient,
+    headers: dict[str, str],
+    services: Services,
+    signed_pdf: Callable[..., bytes],
+    metadata: Callable[..., dict[str, Any]],
+    engines: Engines,
+) -> None:
+    """With the extractor down, a deposit is refused before anything is written, with a
+    503 and Retry-After: the client keeps the file and sends it again; once Tika is back
+    the same request makes one record, searchable, with its text. (Kho does not accept a
+    record whose text it has not extracted: no outbox for extraction.)"""
+    pdf, meta = signed_pdf("GIẤY KHAI SINH", ("Số", "tika-outage")), metadata()
+    services.health.readiness()
+    engines.stop("tika")
+
+    checks, elapsed = timed(services.health.readiness)
+    assert elapsed < QUICK_S
+    assert checks["extractor"]["status"] == "down" and checks["extractor"]["backend"] == "tika"
+    assert checks["store"]["status"] == "ok" and checks["index"]["status"] == "ok"
+
+    response, elapsed = timed(lambda: _post(client, headers, pdf, meta))
+    assert elapsed < QUICK_S
+    problem = assert_problem(response, 503)
+    assert response.headers["retry-after"].isdigit()
+    assert "Tika" in problem["detail"]
+    store = services.backends.store
+    for prefix in ("originals/", "records/", "claims/", "outbox/"):
+        assert list(store.list(prefix)) == [], prefix
+
+    engines.start("tika")
+    created = _post(client, headers, pdf, meta)
+    assert created.status_code == 201, created.text
+    record = created.json()
+    assert record["indexed"] is True
+    again = _post(client, headers, pdf, meta)  # a client retrying once more: no duplicate
+    assert again.status_code == 200 and again.json()["record_id"] == record["record_id"]
+    found = client.get("/api/v1/search", params={"q": "tika-outage"}, headers=headers).json()
+    assert [i["record"]["record_id"] for i in found["items"]] == [record["record_id"]]
+    assert services.fixity.run(SYSTEM).ok
+
+
+def _post(
+    client: TestClient, headers: dict[str, str], pdf: bytes, meta: dict[str, Any]
+) -> Response:
+    return client.post(
+        "/api/v1/records",
+        headers={"Authorization": headers["Authorization"]},
+        files={"file": ("kq.pdf", pdf, "application/pdf")},
+        data={"metadata": json.dumps(meta, ensure_ascii=False)},
+    )
