@@ -93,7 +93,7 @@ def error_page(
     request: Request,
     exc: KhoError,
     *,
-    template: str = "error.html",
+    template: str = "problem.html",
     context: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """The page again (or the error page) saying what went wrong, with the problem's status."""

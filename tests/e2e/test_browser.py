@@ -59,7 +59,7 @@ def test_an_officer_finds_a_citizen_and_sees_what_may_be_reused(
     assert "Cần mã hồ sơ đang xử lý" in page.content()
     set_dossier(page)
     assert page.url.endswith(f"/subjects/{DUC}")
-    assert DOSSIER in page.locator("header").inner_text()  # asked once, shown in the header
+    assert DOSSIER in page.locator(".current-dossier").inner_text()  # asked once, then shown
     items = page.locator("li[data-record-id]")
     flags = [items.nth(i).get_attribute("data-reusable") for i in range(items.count())]
     assert flags == sorted(flags, reverse=True) and "true" in flags and "false" in flags
