@@ -154,7 +154,7 @@ def audit(request: Request, user: Auditor) -> Response:
     zone = services.settings.zone
     try:
         query = AuditQuery(
-            **{field: filters[name] or None for name, field in AUDIT_FILTERS.items()},  # type: ignore[arg-type]
+            **{field: filters[name] or None for name, field in AUDIT_FILTERS.items()},
             since=_day(filters["from"], zone, end=False, name="from"),
             until=_day(filters["to"], zone, end=True, name="to"),
             page=page,

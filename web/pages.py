@@ -52,10 +52,13 @@ def show_day(value: object) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+            parsed: date = (
+                datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+            )
         except ValueError:
             return value
-    if isinstance(value, (date, datetime)):
+        return f"{parsed:%d/%m/%Y}"
+    if isinstance(value, date):
         return f"{value:%d/%m/%Y}"
     return str(value)
 
@@ -66,7 +69,7 @@ def show_time(value: object) -> str:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, datetime):
         return f"{value:%H:%M:%S %d/%m/%Y}"
     return show_day(value)

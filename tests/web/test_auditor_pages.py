@@ -89,9 +89,11 @@ def test_the_audit_page_filters_and_shows_the_chain(
     assert 'data-chain-ok="true"' in page.text
     for name in ("subject_id", "user", "agency", "dossier", "record_id", "from", "to"):
         assert f'name="{name}"' in page.text
-    mine = auditor.get("/audit", params={"user": "canbo"})
+    mine = auditor.get("/audit", params={"user": "canbo", "action": "lookup"})
     rows = mine.text.split("<tbody>")[1].split("</tbody>")[0]
     assert rows.count("<tr>") == 1 and "lookup" in rows and DOSSIER in rows
+    everything = auditor.get("/audit", params={"user": "canbo"}).text.split("<tbody>")[1]
+    assert "user.login" in everything and "kiemtra" not in everything
     by_dossier = auditor.get("/audit", params={"dossier": DOSSIER, "action": "lookup"})
     assert "canbo" in by_dossier.text
     by_record = auditor.get("/audit", params={"record_id": counter.revoked, "action": "revoke"})
