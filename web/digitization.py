@@ -35,7 +35,7 @@ from kho.digitization.errors import SigningNotConfigured
 from kho.errors import STATUS, KhoError
 from kho.services import Access, Services
 from kho.services.digitize import Proposed
-from kho.web.i18n import gettext
+from kho.web.i18n import N_, gettext
 from kho.web.page_links import format_day
 from kho.web.render import render
 from kho.web.session import WebForbidden, WebUser, require_roles, web_access
@@ -50,41 +50,45 @@ _SALT = "kho.web.digitization"
 
 # The deposit-metadata fields, as the page names them (msgids: Vietnamese).
 FIELD_LABELS = {
-    "issuer_code": "Mã cơ quan ban hành",
-    "result_code": "Mã kết quả",
-    "dossier_code": "Mã hồ sơ",
-    "procedure_code": "Mã thủ tục",
-    "procedure_name": "Tên thủ tục",
-    "result_type": "Loại kết quả",
-    "subjects": "Chủ thể (cá nhân, tổ chức)",
-    "issued_on": "Ngày ban hành",
-    "valid_from": "Có hiệu lực từ",
-    "valid_until": "Có hiệu lực đến",
-    "validity_scope": "Phạm vi sử dụng",
-    "supersedes": "Thay thế hồ sơ",
-    "notation": "Số, ký hiệu",
+    "issuer_code": N_("Mã cơ quan ban hành"),
+    "result_code": N_("Mã kết quả"),
+    "dossier_code": N_("Mã hồ sơ"),
+    "procedure_code": N_("Mã thủ tục"),
+    "procedure_name": N_("Tên thủ tục"),
+    "result_type": N_("Loại kết quả"),
+    "subjects": N_("Chủ thể (cá nhân, tổ chức)"),
+    "issued_on": N_("Ngày ban hành"),
+    "valid_from": N_("Có hiệu lực từ"),
+    "valid_until": N_("Có hiệu lực đến"),
+    "validity_scope": N_("Phạm vi sử dụng"),
+    "supersedes": N_("Thay thế hồ sơ"),
+    "notation": N_("Số, ký hiệu"),
 }
 _DATES = frozenset({"issued_on", "valid_from", "valid_until"})
 # What each problem means for the officer (msgids: Vietnamese); the service's own detail
 # (English, technical) is shown under it.
 _PROBLEMS = {
-    "unreadable-scan": "Không đọc được bản quét: chỉ nhận ảnh PNG, JPEG, TIFF hoặc một tệp "
-    "PDF chưa ký gồm các ảnh trang.",
-    "too-large": "Bản quét quá lớn (dung lượng, số trang hoặc số điểm ảnh mỗi trang).",
-    "ocr-failed": "Không nhận dạng được chữ (OCR) trên bản quét.",
-    "ocr-unavailable": "Máy chủ chưa cài công cụ nhận dạng chữ (Tesseract tiếng Việt). "
-    "Hãy báo quản trị viên.",
-    "pdfa-invalid": "Bản số hóa không đạt chuẩn PDF/A-2b; chưa nộp lưu.",
-    "signing-not-configured": "Chưa cấu hình khóa ký số của cơ quan trên máy chủ.",
-    "signing-failed": "Không ký số được (khóa hoặc dịch vụ dấu thời gian không trả lời). "
-    "Hãy thử lại sau.",
-    "invalid-metadata": "Siêu dữ liệu chưa hợp lệ.",
-    "needs-review": "Siêu dữ liệu còn thiếu trường bắt buộc.",
-    "conflict": "Cơ quan đã nộp lưu kết quả này từ bản quét hoặc tệp khác.",
-    "duplicate-content": "Các bản quét này đã được lưu với một mã kết quả khác.",
-    "forbidden": "Không được phép nộp lưu kết quả này.",
-    "unknown-agency": "Mã cơ quan không có trong danh mục.",
-    "backend-unavailable": "Kho đang gián đoạn một dịch vụ lưu trữ. Hãy thử lại sau.",
+    "unreadable-scan": N_(
+        "Không đọc được bản quét: chỉ nhận ảnh PNG, JPEG, TIFF hoặc một tệp "
+        "PDF chưa ký gồm các ảnh trang."
+    ),
+    "too-large": N_("Bản quét quá lớn (dung lượng, số trang hoặc số điểm ảnh mỗi trang)."),
+    "ocr-failed": N_("Không nhận dạng được chữ (OCR) trên bản quét."),
+    "ocr-unavailable": N_(
+        "Máy chủ chưa cài công cụ nhận dạng chữ (Tesseract tiếng Việt). Hãy báo quản trị viên."
+    ),
+    "pdfa-invalid": N_("Bản số hóa không đạt chuẩn PDF/A-2b; chưa nộp lưu."),
+    "signing-not-configured": N_("Chưa cấu hình khóa ký số của cơ quan trên máy chủ."),
+    "signing-failed": N_(
+        "Không ký số được (khóa hoặc dịch vụ dấu thời gian không trả lời). Hãy thử lại sau."
+    ),
+    "invalid-metadata": N_("Siêu dữ liệu chưa hợp lệ."),
+    "needs-review": N_("Siêu dữ liệu còn thiếu trường bắt buộc."),
+    "conflict": N_("Cơ quan đã nộp lưu kết quả này từ bản quét hoặc tệp khác."),
+    "duplicate-content": N_("Các bản quét này đã được lưu với một mã kết quả khác."),
+    "forbidden": N_("Không được phép nộp lưu kết quả này."),
+    "unknown-agency": N_("Mã cơ quan không có trong danh mục."),
+    "backend-unavailable": N_("Kho đang gián đoạn một dịch vụ lưu trữ. Hãy thử lại sau."),
 }
 
 
@@ -96,8 +100,10 @@ def _services(request: Request) -> Services:
 def _own_agency(user: WebUser) -> str:
     if not user.agency:
         raise WebForbidden(
-            "Tài khoản của bạn chưa gắn với cơ quan nào nên không số hóa được. "
-            "Hãy đề nghị quản trị viên gán cơ quan cho tài khoản."
+            N_(
+                "Tài khoản của bạn chưa gắn với cơ quan nào nên không số hóa được. "
+                "Hãy đề nghị quản trị viên gán cơ quan cho tài khoản."
+            )
         )
     return user.agency
 
@@ -127,9 +133,9 @@ def _problem(request: Request, exc: KhoError) -> tuple[str, str, int]:
     known = _PROBLEMS.get(exc.problem_type)
     if known is None:
         if status >= 500:
-            known = "Hệ thống đang gặp sự cố. Vui lòng thử lại sau ít phút."
+            known = N_("Hệ thống đang gặp sự cố. Vui lòng thử lại sau ít phút.")
         else:
-            known = "Yêu cầu không thực hiện được."
+            known = N_("Yêu cầu không thực hiện được.")
     detail = exc.detail if status < 500 or exc.problem_type in _PROBLEMS else ""
     return gettext(request, known), detail, status
 
