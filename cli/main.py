@@ -103,9 +103,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from kho.cli import admin, digitize, indicators, ingest, lookup, serve, verify
+    from kho.cli import admin, digitize, indicators, ingest, lookup, serve, users, verify
 
-    for module in (admin, digitize, indicators, ingest, lookup, serve, verify):
+    for module in (admin, digitize, indicators, ingest, lookup, serve, users, verify):
         module.register(cli)
 
 

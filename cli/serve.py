@@ -156,6 +156,39 @@ def _serve_again_hint(
     return " \\\n      ".join([*settings, f"{kho} serve"])
 
 
+# The demo's people: (username, role, name); each password is the username + "-demo".
+DEMO_USERS = (
+    ("canbo", "officer", "Nguyễn Thị Hoa"),
+    ("kiemtra", "auditor", "Trần Văn Minh"),
+    ("quantri", "admin", "Lê Quốc Bảo"),
+    ("luutru", "records_manager", "Phạm Thu Trang"),
+    ("luutru2", "records_manager", "Đỗ Đức Anh"),
+)
+
+
+def _demo_accounts(state: CliContext, agency: str) -> str:
+    """Create the demo's accounts once (the officer works for `agency`); their lines."""
+    from kho.services.errors import RecordNotFound
+
+    users = state.services.users
+    lines = []
+    for username, role, name in DEMO_USERS:
+        password = f"{username}-demo"
+        try:
+            users.get(username)
+        except RecordNotFound:
+            users.create(
+                username,
+                password,
+                role,
+                name=name,
+                agency=agency if role == "officer" else None,
+                access=state.access(),
+            )
+        lines.append(f"\n            {username} / {password}  ({role})")
+    return "".join(lines)
+
+
 @click.command()
 @_HOST
 @_PORT
@@ -218,6 +251,8 @@ def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
         token_file.write_text(token + "\n")
         token_file.chmod(stat.S_IRUSR | stat.S_IWUSR)
 
+    accounts = _demo_accounts(state, DEMO_AGENCY)
+
     url = f"http://{host}:{port}"
     kho = _shown(Path(sys.executable).with_name("kho"))
     again = _serve_again_hint(kho, data_dir, **trust)
@@ -228,7 +263,7 @@ def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
     click.echo(
         f"""
 Kho demo: {len(record_ids)} kết quả mẫu / sample results in {_shown(data_dir)}
-  Web:      {url}/
+  Web:      {url}/   (đăng nhập / sign in:{accounts})
   API docs: {url}/api/v1/docs
   Try:      export KHO_KEY=$(cat {shlex.quote(_shown(token_file))})
             curl -H "Authorization: Bearer $KHO_KEY" \\

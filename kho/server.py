@@ -11,14 +11,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from kho.api.app import create_api
 from kho.errors import KhoError
 from kho.services import Services
-from kho.web.reports import render_report
-from kho.web.routes import STATIC_DIR
-from kho.web.routes import router as web_router
+from kho.web.app import install_web
 
 __all__ = ["OutboxWorker", "create_app"]
 
@@ -94,7 +91,5 @@ def create_app(services: Services, *, outbox_worker: bool = True) -> FastAPI:
                 worker.stop()
 
     app = create_api(services, lifespan=lifespan)
-    app.include_router(web_router)
-    app.state.report_html = render_report  # the API's `Accept: text/html` reports
-    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    install_web(app, services)
     return app

@@ -177,6 +177,11 @@ class Settings(BaseSettings):
     # Log lines as text (the default) or one JSON object per line; both carry the request id.
     log_format: LogFormat = LogFormat.text
 
+    # The web UI's sessions (signed cookies): closed after this many idle minutes, and in
+    # any case after `session_max_hours`.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 30)
+
     # Digitization (CONTRACT.md "Digitization"): the agency's signing key, from a PKCS#12
     # file or a PKCS#11 token; an RFC 3161 TSA makes the signature PAdES B-T.
     signing_pkcs12: Path | None = None

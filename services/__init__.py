@@ -31,6 +31,7 @@ from kho.services.ratelimit import RateLimiter
 from kho.services.records import Content, RecordService
 from kho.services.refusals import RefusalGuard
 from kho.services.settlements import SettlementService
+from kho.services.users import User, UserService
 from kho.services.verify import VerifyService
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "Page",
     "SearchQuery",
     "Services",
+    "User",
 ]
 
 
@@ -80,6 +82,7 @@ class Services:
         self.search = SearchService(backends, self.audit)
         self.fixity = FixityService(backends, self.audit)
         self.keys = KeyService(backends, self.audit)
+        self.users = UserService(backends, self.audit)
         self.limiter = RateLimiter(backends.settings.rate_limit_per_minute)
         self.refusals = RefusalGuard(self.audit, per_minute=backends.settings.refusals_per_minute)
         self.links = ContentLinkService(backends, self.audit, self.keys, self.records, self.limiter)

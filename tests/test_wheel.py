@@ -19,7 +19,8 @@ DATA = (
     "kho/demo/samples.json",
     "kho/archive/signatures/policy.json",
     "kho/api/openapi.json",
-    "kho/web/templates/base.html",
+    "kho/web/templates/layout.html",
+    "kho/web/locale/en/LC_MESSAGES/kho.po",
     "kho/api/static/swagger-ui/swagger-ui-bundle.js",
 )
 

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from support.api import PURPOSE, deposit
+from support.web import login, make_user
 
 from kho.logs import JsonFormatter, TextFormatter
+from kho.services import Services
 
 DUC = "001203001234"
 
@@ -48,7 +50,11 @@ def test_log_lines_carry_the_offset_of_the_zone() -> None:
     )
 
 
-def test_the_front_page_counts_results_not_dossiers(client: TestClient) -> None:
+def test_the_front_page_counts_results_not_dossiers(
+    client: TestClient, services: Services
+) -> None:
+    make_user(services, "canbo", "officer")
+    assert login(client).status_code == 303
     page = client.get("/").text
     assert "Số kết quả đã lập chỉ mục" in page
     assert "Số hồ sơ" not in page
