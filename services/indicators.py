@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from kho.archive.agencies import AgencyRegistry
@@ -30,7 +31,7 @@ from kho.services.access import Access
 from kho.services.audit import AuditService
 from kho.services.base import Backends
 from kho.services.errors import InvalidQuery
-from kho.services.indicator_feed import FactFeed
+from kho.services.indicator_feed import LOOKUP_ACTIONS, FactFeed
 from kho.services.indicator_report import GROUP_BYS, build_report
 from kho.services.indicator_targets import Targets
 from kho.services.paging import Page, check_paging
@@ -40,7 +41,7 @@ __all__ = ["IndicatorService"]
 
 log = logging.getLogger(__name__)
 
-_FIGURES = ("lookups_found", "downloads_by_other_agencies")
+_FIGURES = ("lookups", "lookups_found", "downloads_by_other_agencies")
 
 
 class IndicatorService:
@@ -178,18 +179,39 @@ class IndicatorService:
     def reuse_events(
         self, figure: str, period: Period, access: Access, *, page: int = 1, page_size: int = 20
     ) -> Page:
-        """The audit events behind `lookups_found` or `downloads_by_other_agencies`."""
+        """The audit events behind a reuse figure: `lookups` (every audited subject lookup
+        of the period's days, newest first), `lookups_found` or
+        `downloads_by_other_agencies` (oldest first). No subject ids, no user names: the
+        figures' evidence, not the trail (that is `AuditService.query`, for auditors)."""
         if figure not in _FIGURES:
             raise InvalidQuery(f"figure is one of {', '.join(_FIGURES)}", field="figure")
         check_paging(page, page_size)
         self.catch_up()
-        chosen: Figure = (
-            "lookups_found" if figure == "lookups_found" else "downloads_by_other_agencies"
-        )
-        seqs, total = self.aggregate.reuse_seqs(chosen, period.start, period.end, page, page_size)
         self.audit.flush()
-        found = self.b.audit_index.query(AuditQuery(seqs=tuple(seqs), page_size=max(1, len(seqs))))
-        by_seq = {int(item["seq"]): item for item in found.items}
+        if figure == "lookups":
+            zone = self.b.settings.zone
+            found = self.b.audit_index.query(
+                AuditQuery(
+                    actions=tuple(sorted(LOOKUP_ACTIONS)),
+                    since=datetime.combine(period.start, time.min, tzinfo=zone),
+                    until=datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=zone),
+                    page=page,
+                    page_size=page_size,
+                )
+            )
+            total, ordered = found.total, list(found.items)
+        else:
+            chosen: Figure = (
+                "lookups_found" if figure == "lookups_found" else "downloads_by_other_agencies"
+            )
+            seqs, total = self.aggregate.reuse_seqs(
+                chosen, period.start, period.end, page, page_size
+            )
+            found = self.b.audit_index.query(
+                AuditQuery(seqs=tuple(seqs), page_size=max(1, len(seqs)))
+            )
+            by_seq = {int(item["seq"]): item for item in found.items}
+            ordered = [by_seq.get(seq, {"seq": seq}) for seq in seqs]
         self.audit.record(
             "indicators.events",
             access,
@@ -200,19 +222,21 @@ class IndicatorService:
                 "total": total,
             },
         )
-        items = [
-            {
-                "seq": seq,
-                **{
-                    k: by_seq[seq].get(k)
-                    for k in ("event_id", "at", "action", "outcome", "purpose", "record_ids")
-                    if seq in by_seq
-                },
-                "agency": (by_seq.get(seq, {}).get("actor") or {}).get("agency"),
-            }
-            for seq in seqs
-        ]
-        return Page(items=items, total=total, page=page, page_size=page_size)
+        return Page(
+            items=[_evidence(item) for item in ordered], total=total, page=page, page_size=page_size
+        )
+
+
+def _evidence(event: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "seq": int(event["seq"]),
+        **{
+            k: event.get(k)
+            for k in ("event_id", "at", "action", "outcome", "purpose", "record_ids")
+            if "event_id" in event  # an event the index does not have (yet): its seq only
+        },
+        "agency": (event.get("actor") or {}).get("agency"),
+    }
 
 
 def _group_by(value: str | None) -> GroupBy | None:

@@ -31,8 +31,11 @@ def _fmt(value: float, percent: bool) -> str:
     return f"{100 * value:.1f}%" if percent else f"{value:,.0f}".replace(",", ".")
 
 
-def bar_chart(bars: Sequence[Bar], *, title: str, percent: bool = False) -> Markup:
-    """A horizontal bar chart as inline SVG; with `percent` the scale is 0-100%."""
+def bar_chart(
+    bars: Sequence[Bar], *, title: str, percent: bool = False, target_word: str = "chỉ tiêu"
+) -> Markup:
+    """A horizontal bar chart as inline SVG; with `percent` the scale is 0-100%.
+    `target_word` names a bar's target in its tooltip (the UI's language)."""
     top = max([1.0] if percent else [1.0, *(b.value for b in bars)])
     if percent:
         top = max(top, *(b.target or 0 for b in bars), *(b.value for b in bars), 1.0)
@@ -49,7 +52,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, percent: bool = False) -> Mark
         caption = bar.caption or _fmt(bar.value, percent)
         tip = f"{bar.label}: {caption}"
         if bar.target is not None:
-            tip += f" (chỉ tiêu {_fmt(bar.target, percent)})"
+            tip += f" ({target_word} {_fmt(bar.target, percent)})"
         group = [
             f"<title>{escape(tip)}</title>",
             f'<text x="{_LABEL_W - 8}" y="{y + 17}" text-anchor="end" font-size="13">'

@@ -44,7 +44,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/search", N_("Tra cứu"), _ALL),
     NavItem("/verify", N_("Kiểm tra chữ ký"), _ALL),
     NavItem("/audit", N_("Nhật ký truy cập"), frozenset({"auditor", "admin"})),
-    NavItem("/indicators", N_("Chỉ tiêu 468"), frozenset({"records_manager", "auditor", "admin"})),
+    NavItem("/indicators", N_("Chỉ tiêu 468"), _ALL),
     NavItem("/digitization", N_("Số hóa"), frozenset({"officer", "records_manager", "admin"})),
     NavItem("/retention", N_("Lưu trữ"), frozenset({"records_manager", "admin"})),
     NavItem("/admin", N_("Quản trị"), frozenset({"admin"})),
