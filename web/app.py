@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kho.errors import STATUS, KhoError
 from kho.services import Services
-from kho.web import admin, auth, routes
+from kho.web import admin, auth, retention, routes
 from kho.web.i18n import LanguageMiddleware, gettext
 from kho.web.render import render
 from kho.web.reports import render_report
@@ -43,6 +43,7 @@ PUBLIC_ROUTERS = [auth.router]
 PROTECTED_ROUTERS = [
     routes.router,
     admin.router,
+    retention.router,
 ]
 
 _NOT_WEB = ("/api/", "/static/")
