@@ -14,6 +14,7 @@ from kho.errors import KhoError
 from kho.retention.due import DueFilter
 from kho.services import Services
 from kho.services.users import User
+from kho.web.i18n import N_
 from kho.web.render import render
 from kho.web.session import require_roles, verify_csrf, web_access
 
@@ -90,11 +91,11 @@ def retention_home(
     done: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     message = {
-        "hold": "Đã đặt lệnh tạm giữ.",
-        "released": "Đã giải tỏa lệnh tạm giữ.",
-        "proposed": "Đã lập đề xuất hủy; cần một người khác phê duyệt.",
-        "approved": "Đã phê duyệt và thực hiện hủy.",
-        "rejected": "Đã từ chối đề xuất hủy.",
+        "hold": N_("Đã đặt lệnh tạm giữ."),
+        "released": N_("Đã giải tỏa lệnh tạm giữ."),
+        "proposed": N_("Đã lập đề xuất hủy; cần một người khác phê duyệt."),
+        "approved": N_("Đã phê duyệt và thực hiện hủy."),
+        "rejected": N_("Đã từ chối đề xuất hủy."),
     }.get(done or "")
     return _page(
         request, as_of=as_of, result_type=result_type, held=held, message=message
