@@ -18,7 +18,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kho.errors import STATUS, KhoError
 from kho.services import Services
-from kho.web import admin, auditor, auth, digitization, indicator_pages, officer, routes
+from kho.web import (
+    admin,
+    auditor,
+    auth,
+    digitization,
+    indicator_pages,
+    officer,
+    retention,
+    routes,
+)
 from kho.web.i18n import LanguageMiddleware, gettext
 from kho.web.render import render
 from kho.web.reports import render_report
@@ -47,6 +56,7 @@ PROTECTED_ROUTERS = [
     auditor.router,
     indicator_pages.router,
     digitization.router,
+    retention.router,
 ]
 
 _NOT_WEB = ("/api/", "/static/")

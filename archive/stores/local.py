@@ -231,14 +231,16 @@ class LocalObjectStore:
             elif entry.is_file(follow_symlinks=False):
                 yield key
 
-    @staticmethod
-    def _until_path(path: Path) -> Path:
-        return path.with_name(f".retain-{path.name}")
+    def _until_path(self, path: Path) -> Path:
+        """Where the date an object is kept until lives: a hidden tree beside the keys
+        (`.retain/<key>`), never listed as a key."""
+        return self.root / ".retain" / path.relative_to(self.root)
 
     def _write_until(self, path: Path, until: datetime) -> None:
         until = until if until.tzinfo else until.replace(tzinfo=UTC)
         side = self._until_path(path)
-        tmp = side.with_name(f"{_TMP}{secrets.token_hex(8)}-{side.name.lstrip('.')}")
+        side.parent.mkdir(parents=True, exist_ok=True)
+        tmp = side.with_name(f"{_TMP}{secrets.token_hex(8)}-{side.name}")
         tmp.write_text(until.astimezone(UTC).isoformat(), encoding="ascii")
         tmp.replace(side)
 

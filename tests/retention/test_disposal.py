@@ -147,13 +147,21 @@ def test_execution_leaves_tombstones_and_fixity_and_the_chain_pass(
     # The transfer went to the historical archive as a valid bag first.
     bag = Path(packages.latest_manifest(permit).tombstone.transfer_package or "")
     assert (bag / "bagit.txt").is_file() and (bag / "data" / "manifest.json").is_file()
-    # The lookup answers with the tombstone.
-    page = (
-        scheduled.lookup.subject_records("001203001234", ALICE, include_invalid=True, page_size=100)
-        if hasattr(scheduled.lookup, "subject_records")
-        else None
+    # The lookup answers with the tombstone, and kho reindex reproduces retention from the
+    # store.
+    from kho.services import LookupQuery
+
+    page = scheduled.lookup.lookup(
+        LookupQuery(subject_id="001203001234", include_invalid=True, page_size=100), ALICE
     )
-    del page
+    found = {i["record_id"]: i for i in page.items}
+    assert found[a]["status"] == "disposed" and found[a]["tombstone"]["batch_id"]
+    assert found[kept]["retention"]["holds"] and found[kept]["retention"]["retain_until"]
+    scheduled.indexing.reindex()
+    again = scheduled.backends.index.get(kept)
+    assert again is not None and again.record["retention"]["retain_until"] == "2015-12-31"
+    tomb = scheduled.backends.index.get(a)
+    assert tomb is not None and tomb.validity.disposed
     cert = r.certificate(batch.batch_id)
     assert cert["approved_by"] == "luutru2" and cert["proposed_by"] == "luutru"
     assert sorted(cert["record_ids"]) == sorted([a, permit])
