@@ -173,7 +173,7 @@ def _mutate(data: bytes, mutation: tuple[str, Any]) -> bytes:
 
 
 @settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     derandomize=True,
     database=None,

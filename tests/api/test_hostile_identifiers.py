@@ -150,7 +150,16 @@ def test_a_hostile_identifier_in_a_path_is_a_4xx_problem(
         assert b"root:" not in response.content, where  # /etc/passwd never leaks
 
 
-@pytest.mark.parametrize("value", HOSTILE, ids=IDS)
+# Each of these goes to every query parameter (some forty): one of each kind, to keep the
+# run short on Elasticsearch.
+_FOR_QUERIES = {
+    "traversal", "traversal-encoded", "nul", "crlf", "sql-or", "star", "es-query-string",
+    "fts5-near", "markup", "long",
+}  # fmt: skip
+_QUERY_VALUES = [(v, i) for v, i in zip(HOSTILE, IDS, strict=True) if i in _FOR_QUERIES]
+
+
+@pytest.mark.parametrize("value", [v for v, _ in _QUERY_VALUES], ids=[i for _, i in _QUERY_VALUES])
 def test_a_hostile_query_parameter_is_refused_or_matches_nothing(
     client: TestClient, seeded: dict[str, str], value: str
 ) -> None:
