@@ -40,6 +40,7 @@ _KEPT = {
     "KHO_MAVEN_REPO",
     "KHO_START_TIMEOUT",
     "KHO_STOP_TIMEOUT",
+    "KHO_SCREENSHOTS_DIR",  # where the browser tests put their screenshots (scripts/screenshots)
 }
 for _name in list(os.environ):
     if _name.startswith("KHO_") and _name not in _KEPT:

@@ -63,6 +63,14 @@ ACTION_TEXTS: dict[str, str] = {
     "verify": N_("Kiểm tra chữ ký số một tệp"),
     "audit.query": N_("Tra cứu nhật ký"),
     "access-log.read": N_("Xem nhật ký truy cập"),
+    "user.login": N_("Đăng nhập"),
+    "user.logout": N_("Đăng xuất"),
+    "user.lockout": N_("Khóa tài khoản tạm thời"),
+    "user.create": N_("Tạo tài khoản"),
+    "user.disable": N_("Vô hiệu hóa tài khoản"),
+    "user.reset-password": N_("Đặt lại mật khẩu"),
+    "key.create": N_("Tạo khóa API"),
+    "key.revoke": N_("Thu hồi khóa API"),
 }
 
 

@@ -25,7 +25,7 @@ class Server:
     @property
     def sample_pdf(self) -> Path:
         """A signed result of the demo (what a citizen might bring on a USB stick)."""
-        return sorted((self.folder / "kho-data" / "demo" / "results").glob("*.pdf"))[0]
+        return self.folder / "kho-data" / "demo" / "results" / "marriage-status-duc-new.pdf"
 
 
 def sign_in(page: Any, username: str, password: str | None = None) -> None:
