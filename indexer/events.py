@@ -40,6 +40,7 @@ class AuditQuery:
     # Any of these actions (with `action` both must hold); e.g. the reads of a subject's data.
     actions: tuple[str, ...] | None = None
     purpose: str | None = None  # the dossier code stated with the access
+    user: str | None = None  # the person who acted (actor.user: a web user's username)
     seqs: tuple[int, ...] | None = None  # these events only (the ones behind an indicator)
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive

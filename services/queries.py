@@ -58,6 +58,7 @@ class AuditQuery:
     record_id: str | None = None
     action: str | None = None
     purpose: str | None = None  # the dossier code stated with the access
+    user: str | None = None  # the person who acted (a web user's username)
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
     page: int = 1

@@ -24,6 +24,7 @@ __all__ = [
     "index_document",
     "lookup_body",
     "record_view",
+    "reusable_first",
     "search_body",
     "view_on",
     "with_links",
@@ -42,6 +43,11 @@ def record_view(manifest: Manifest, zone: ZoneInfo) -> dict[str, Any]:
 def hit_view(hit: Hit, day: date, policy: SignaturePolicy) -> dict[str, Any]:
     """An index hit shown on `day`, judged like view_on from the indexed facts."""
     return with_standing(hit.record, hit.validity, hit.indication, day, policy)
+
+
+def reusable_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Record views with the reusable ones first, each group in the order it came in."""
+    return sorted(items, key=lambda item: not item.get("reusable"))
 
 
 def with_links(view: Mapping[str, Any]) -> dict[str, Any]:

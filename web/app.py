@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kho.errors import STATUS, KhoError
 from kho.services import Services
-from kho.web import admin, auth, digitization, indicator_pages, routes
+from kho.web import admin, auditor, auth, digitization, indicator_pages, officer, routes
 from kho.web.i18n import LanguageMiddleware, gettext
 from kho.web.render import render
 from kho.web.reports import render_report
@@ -43,6 +43,8 @@ PUBLIC_ROUTERS = [auth.router]
 PROTECTED_ROUTERS = [
     routes.router,
     admin.router,
+    officer.router,
+    auditor.router,
     indicator_pages.router,
     digitization.router,
 ]

@@ -14,7 +14,14 @@ import jinja2
 
 from kho import __version__
 
-__all__ = ["COVERAGE", "INDICATIONS", "SUBINDICATIONS", "render_report"]
+__all__ = [
+    "COVERAGE",
+    "INDICATIONS",
+    "SUBINDICATIONS",
+    "describe_indication",
+    "render_report",
+    "report_context",
+]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -288,6 +295,12 @@ def _list(value: object) -> Sequence[Any]:
     return value if isinstance(value, list) else []
 
 
+def describe_indication(indication: object, subindication: object = None) -> dict[str, Any]:
+    """An indication ready to show: css class, Vietnamese and English words, and what its
+    sub-indication means (the record page's signature panel uses it too)."""
+    return _indication(indication, subindication)
+
+
 def render_report(
     report: Mapping[str, Any],
     *,
@@ -297,6 +310,19 @@ def render_report(
 ) -> str:
     """The HTML page of a validation report (`VerifyService.document`,
     `latest_report` or `revalidate`); `source` names the file when there is no record."""
+    context = report_context(report, zone=zone, source=source, generated_at=generated_at)
+    return _env.get_template("verification.html").render(context)
+
+
+def report_context(
+    report: Mapping[str, Any],
+    *,
+    zone: tzinfo,
+    source: str | None = None,
+    generated_at: datetime | None = None,
+) -> dict[str, Any]:
+    """What the report page shows, every value a plain string (the web's /verify page
+    shows the same)."""
     record = _mapping(report.get("record"))
     document = _mapping(report.get("document")) or {}
     trust = _mapping(report.get("trust"))
@@ -347,4 +373,4 @@ def render_report(
         "generated_at": _moment((generated_at or datetime.now(UTC)).isoformat(), zone),
         "version": __version__,
     }
-    return _env.get_template("verification.html").render(context)
+    return context

@@ -29,6 +29,7 @@ _MAPPING: dict[str, Any] = {
         "at": {"type": "date", "format": "strict_date_optional_time_nanos"},
         "action": {"type": "keyword"},
         "agency": {"type": "keyword"},
+        "user": {"type": "keyword"},
         "purpose": {"type": "keyword"},
         "subject_ids": {"type": "keyword"},
         "record_ids": {"type": "keyword"},
@@ -89,6 +90,12 @@ class ElasticsearchAuditIndex:
                 except ApiError:
                     # Another process made the alias first: use theirs.
                     self.client.indices.delete(index=name)
+            else:
+                # An index made before a field was added (`user`) gains it; events indexed
+                # before carry it after `kho audit reindex`.
+                self.client.indices.put_mapping(
+                    index=self.alias, properties={"user": _MAPPING["properties"]["user"]}
+                )
             if not self.client.indices.exists(index=self._meta):
                 with contextlib.suppress(ApiError):
                     self.client.indices.create(
@@ -106,6 +113,7 @@ class ElasticsearchAuditIndex:
             "at": utc_text(event.at),
             "action": event.action,
             "agency": event.actor.get("agency"),
+            "user": event.actor.get("user"),
             "purpose": event.purpose,
             "subject_ids": list(event.subject_ids),
             "record_ids": list(event.record_ids),
@@ -139,6 +147,7 @@ class ElasticsearchAuditIndex:
             ("subject_id", "subject_ids"),
             ("record_id", "record_ids"),
             ("agency", "agency"),
+            ("user", "user"),
             ("action", "action"),
             ("purpose", "purpose"),
         ):

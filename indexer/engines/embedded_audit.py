@@ -107,6 +107,9 @@ class EmbeddedAuditIndex:
             if value is not None:
                 where.append(f"e.{name} = :{name}")
                 params[name] = value
+        if query.user is not None:
+            where.append("json_extract(e.body, '$.actor.user') = :user")
+            params["user"] = query.user
         if query.actions is not None:
             marks = []
             for i, action in enumerate(query.actions):

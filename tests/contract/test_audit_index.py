@@ -133,3 +133,14 @@ def test_replace_all_rebuilds_from_the_trail(index: AuditIndex) -> None:
     assert seqs(index, action="lookup") == []
     assert index.indexed_through() == 2
     index.check()
+
+
+def test_user_filter_finds_the_person_who_acted(index: AuditIndex) -> None:
+    people = []
+    for seq, user in ((1, "canbo"), (2, "kiemtra"), (3, "canbo")):
+        e = replace(event(seq), actor={"user": user, "agency": "000.00.15.H62"})
+        people.append(replace(e, hash=e.compute_hash()))
+    index.add([*people, event(4)])
+    assert seqs(index, user="canbo") == [3, 1]
+    assert seqs(index, user="kiemtra", agency="000.00.15.H62") == [2]
+    assert seqs(index, user="nobody") == []
