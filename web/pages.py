@@ -79,10 +79,18 @@ def render_page(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     """render() with the officer and auditor pages' own helpers."""
+    given = request.query_params.get("dossier_code")
+
+    def keep(path: str) -> str:
+        """A link that keeps a dossier code given in the query (not the session's)."""
+        if not given:
+            return path
+        return f"{path}{'&' if '?' in path else '?'}{urlencode({'dossier_code': given})}"
+
     return render(
         request,
         template,
-        {**context, "show_day": show_day, "show_time": show_time},
+        {**context, "show_day": show_day, "show_time": show_time, "keep": keep},
         status_code=status_code,
     )
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,10 @@ def server(
         else:
             pytest.fail("kho serve did not come up")
         # A result whose metadata tries a script (signed by a PKI the demo does not trust).
-        pdf = pki.sign_pdf(make_pdf("GIẤY XÁC NHẬN", ("Họ tên", "Hoàng Văn Em")), "agency")
+        # In a thread of its own: pyHanko runs an event loop, and Playwright's may be running.
+        with ThreadPoolExecutor(1) as pool:
+            unsigned = make_pdf("GIẤY XÁC NHẬN", ("Họ tên", "Hoàng Văn Em"))
+            pdf = pool.submit(pki.sign_pdf, unsigned, "agency").result()
         meta = {
             "issuer_code": "000.00.15.H62",
             "result_code": "000.00.15.H62-261101-0999-KQ1",
@@ -123,7 +127,7 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def browser_context(chromium: Any, server: Server) -> Iterator[Any]:
+def browser_context(server: Server, chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(
         base_url=server.base, locale="vi-VN", viewport={"width": 1280, "height": 900}
     )
