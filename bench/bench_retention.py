@@ -145,8 +145,7 @@ def main() -> None:
         due = sum(1 for _ in scan)
         seconds = time.perf_counter() - start
         print(
-            f"due list from the local store: {scan.checked:,} records, {due:,} due, "
-            f"{seconds:.1f} s"
+            f"due list from the local store: {scan.checked:,} records, {due:,} due, {seconds:.1f} s"
         )
 
         alice = Access(actor=Actor(user="luutru"))

@@ -74,7 +74,8 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def build(work: Path, n: int) -> tuple[dict[str, str], str, list[str]]:
-    from run import citizen, metadata, templates
+    from corpus import Corpus
+    from run import signed_result
 
     from kho.demo.pki import TestPKI
     from kho.services import Access
@@ -90,14 +91,12 @@ def build(work: Path, n: int) -> tuple[dict[str, str], str, list[str]]:
     )
     services = build_services(settings)
     rng = random.Random(468)
-    subjects = [citizen(rng) for _ in range(max(10, n // 3))]
-    pdfs = templates(pki)
+    corpus = Corpus(n)
+    subjects = [corpus.ordinary_citizen(rng) for _ in range(max(10, n // 3))]
     print(f"depositing {n} results …", file=sys.stderr)
-    for i in range(n):
-        t, meta = metadata(i, rng, subjects)
-        # Distinct bytes (one signed result, one record): a comment after the signed file.
-        data = pdfs[t] + f"\n%kho-bench {i}\n".encode()
-        services.deposit.deposit(data, f"kq-{i}.pdf", meta, Access.system())
+    for i, _t, meta in corpus.items():
+        # One signed result, one record: each its own signed PDF (bench/run.py).
+        services.deposit.deposit(signed_result(pki, i, meta), f"kq-{i}.pdf", meta, Access.system())
     token = services.keys.create(
         agency="000.00.15.H62", scopes={"records:read"}, access=Access.system()
     )[1]
