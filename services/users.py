@@ -235,6 +235,15 @@ class UserService:
         self.audit.record("user.disable", access, detail={"username": username})
         return user
 
+    def enable(self, username: str, access: Access) -> User:
+        """Open a disabled account again (with the password it had)."""
+        user = self.get(username)
+        if user.disabled:
+            user = replace(user, disabled=False, failures=0, locked_until=None)
+            self._write(user)
+        self.audit.record("user.enable", access, detail={"username": username})
+        return user
+
     def reset_password(self, username: str, password: str, access: Access) -> User:
         check_password(password)
         user = self.get(username)

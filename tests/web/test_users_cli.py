@@ -77,8 +77,10 @@ def test_create_list_disable_reset(kho: Run, overrides: dict[str, object]) -> No
         assert kho("users", "disable", "hoa").returncode == 0
         with pytest.raises(AccountDisabled):
             services.users.authenticate("hoa", "another-password")
+        assert kho("users", "enable", "hoa").returncode == 0
+        services.users.authenticate("hoa", "another-password")
         actions = [e.action for e in services.backends.trail.events()]
-        assert {"user.create", "user.reset-password", "user.disable"} <= set(actions)
+        assert {"user.create", "user.reset-password", "user.disable", "user.enable"} <= set(actions)
     finally:
         services.close()
         clean_up(settings)
