@@ -174,6 +174,12 @@ def _rewrite(schema: dict[str, Any]) -> dict[str, Any]:
             if operation.get("security"):
                 for common in (401, 403, 429, 503):
                     responses.setdefault(str(common), {"description": _DEFAULT_TEXT[common]})
+            # Any request can be malformed (a bad Content-Length, a body that does not
+            # parse), and any body can be over the limit (api/middleware.py answers both
+            # before a handler runs).
+            responses.setdefault("400", {"description": _DEFAULT_TEXT[400]})
+            if "requestBody" in operation:
+                responses.setdefault("413", {"description": _DEFAULT_TEXT[413]})
             for status, response in responses.items():
                 if not status.isdigit() or int(status) < 400:
                     continue
