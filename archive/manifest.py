@@ -85,8 +85,11 @@ class Retention(_Frozen):
     period_years: int | None = None  # None: permanent
     retain_until: date | None = None  # None: permanent (or its trigger has not happened)
     holds: tuple[str, ...] = ()
-    action: Literal["destroy", "transfer", "review"] = "destroy"
-    schedule_version: str | None = None
+    # Written only when they say something, so older manifests read and write as before.
+    action: Literal["destroy", "transfer", "review"] = Field(
+        "destroy", exclude_if=lambda value: value == "destroy"
+    )
+    schedule_version: str | None = Field(None, exclude_if=lambda value: value is None)
 
 
 class Actor(_Frozen):
@@ -153,7 +156,9 @@ class Manifest(RecordFacts):
     validations: tuple[ValidationEntry, ...] = ()
     retention: Retention
     events: tuple[StatusEvent, ...] = ()
-    tombstone: Tombstone | None = None  # once disposed
+    tombstone: Tombstone | None = Field(  # once disposed
+        None, exclude_if=lambda value: value is None
+    )
     provenance: Provenance
     # {code, message} each; an older manifest's plain strings are read with a guessed code.
     warnings: tuple[Annotated[DepositWarning, BeforeValidator(DepositWarning.coerce)], ...] = ()

@@ -77,7 +77,9 @@ class RetentionView(_View):
     )
     holds: list[str] = Field([], description="Active legal holds")
     action: str = Field(
-        "destroy", description="What happens when it falls due: destroy | transfer | review"
+        "destroy",
+        description="What happens when it falls due: transfer | review (absent: destroy)",
+        exclude_if=lambda value: value == "destroy",
     )
 
 
@@ -122,7 +124,9 @@ class StoredView(RecordFacts):
     revocation_reason: str | None = None
     disposed_at: LocalTime | None = None
     tombstone: TombstoneView | None = Field(
-        None, description="Once disposed: what, when, by whose decision, its SHA-256"
+        None,
+        description="Once disposed: what, when, by whose decision, its SHA-256",
+        exclude_if=lambda value: value is None,
     )
     deposited_at: LocalTime
     source_system: str | None = Field(None, description="The system that deposited it")
