@@ -264,6 +264,23 @@ class Packages:
         key = f"{self._content_prefix(claim.sha256)}{claim.generation:04d}.json"
         self.store.put(key, claim.to_bytes(), create_only=True)
 
+    # Archives from before content claims may hold one signed file under several records;
+    # `kho reindex` finds them and marks each such record here, so that disposing of one of
+    # them never deletes the file the others still hold.
+    @staticmethod
+    def _shared_prefix(sha256: str) -> str:
+        return f"content-shared/{sha256[:2]}/{sha256}/"
+
+    def mark_shared(self, sha256: str, record_id: str) -> None:
+        self.store.put(f"{self._shared_prefix(sha256)}{record_id}.json", _json({"at": None}))
+
+    def sharing(self, sha256: str) -> set[str]:
+        """The records marked as holding these bytes together (empty for most)."""
+        prefix = self._shared_prefix(sha256)
+        return {
+            key[len(prefix) :].removesuffix(".json") for key in self.store.list(prefix)
+        }
+
     # -- outbox ----------------------------------------------------------------------------
 
     def add_outbox(self, record_id: str, at: datetime) -> None:

@@ -229,6 +229,9 @@ class ContentClaims:
                     holder = self._holder(current)
                     if holder is not None:
                         duplicates.append((claim.record_id, holder))
+                        # Both keep the one file: disposal must not delete it under either.
+                        self.b.packages.mark_shared(claim.sha256, claim.record_id)
+                        self.b.packages.mark_shared(claim.sha256, holder)
                         break
                     if not self.b.packages.abandoned(current.at, self.b.now()):
                         break  # a deposit under way: it will hold the bytes

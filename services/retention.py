@@ -455,6 +455,36 @@ class RetentionService:
         work.rename(folder)
         return str(folder)
 
+    def _others_holding(self, manifest: Manifest) -> set[str]:
+        """The records other than this one, not disposed of, whose original is the same
+        file: the content claim's holder under another result code, or those `kho reindex`
+        marked as sharing it."""
+        packages = self.b.packages
+        sha = manifest.file.sha256
+        others = packages.sharing(sha)
+        claim = packages.content_claim(sha)
+        if (
+            claim is not None
+            and not claim.released
+            and claim.issuer_code is not None
+            and claim.result_code is not None
+            and (claim.issuer_code, claim.result_code)
+            != (manifest.issuer_code, manifest.result_code)
+        ):
+            held = packages.claim_holding(claim.issuer_code, claim.result_code, sha)
+            if held is not None:
+                others.add(held.record_id)
+        others.discard(manifest.record_id)
+        alive = set()
+        for record_id in others:
+            try:
+                other = packages.latest_manifest(record_id)
+            except ObjectNotFound:
+                continue
+            if other.event(EventType.disposed) is None and other.file.sha256 == sha:
+                alive.add(record_id)
+        return alive
+
     def _dispose(self, batch: Batch, item: Item, holds: list[Hold], access: Access) -> str:
         """One record, idempotently: the tombstone manifest first, then the files go, the
         index follows and the audit event names both."""
@@ -513,7 +543,8 @@ class RetentionService:
             manifest = packages.latest_manifest(item.record_id)
         latest_key = packages.manifest_versions(item.record_id)[-1]
         written = Written.of(latest_key, self.b.store.get(latest_key))
-        removed = [packages.original_key(manifest.file.sha256)]
+        shared = self._others_holding(manifest)
+        removed = [] if shared else [packages.original_key(manifest.file.sha256)]
         if manifest.digitization is not None:
             removed += [packages.original_key(s) for s in manifest.digitization.scan_sha256]
         removed.append(f"records/{item.record_id}/text.json")
@@ -538,6 +569,9 @@ class RetentionService:
                 "action": item.action,
                 "files": dict([written]),
                 "removed_files": removed,
+                # Records that still hold the same signed file (archives from before content
+                # claims): the file stays for them.
+                **({"original_kept_for": sorted(shared)} if shared else {}),
             },
         )
         return "transferred" if item.action == "transfer" else "disposed"

@@ -185,6 +185,45 @@ def test_execution_leaves_tombstones_and_fixity_and_the_chain_pass(
     )
 
 
+def test_disposing_of_one_of_two_records_that_share_a_file_keeps_it_for_the_other(
+    scheduled: Services, signed_pdf: Callable[..., bytes], metadata: Callable[..., dict[str, Any]]
+) -> None:
+    """An archive from before content claims may hold one signed file under two records;
+    disposing of either must not delete what the other still holds."""
+    store = scheduled.backends.store
+
+    def forget_content_claims() -> None:  # as an archive made before them
+        for key in list(store.list("content/")):
+            store.delete(key)
+
+    pdf = signed_pdf("GIẤY XÁC NHẬN", ("Số", "shared"))
+
+    def deposit(name: str) -> str:
+        meta = metadata(result_type=MARRIAGE, issued_on="2010-03-04")
+        return str(scheduled.deposit.deposit(pdf, name, meta, SYSTEM).record["record_id"])
+
+    first = deposit("a.pdf")
+    forget_content_claims()
+    second = deposit("b.pdf")
+    forget_content_claims()
+    assert scheduled.deposit.content.backfill().duplicates == ((second, first),)
+    packages = scheduled.backends.packages
+    original = packages.original_key(packages.latest_manifest(first).file.sha256)
+
+    r = scheduled.retention
+    for gone, other in ((first, second), (second, None)):
+        batch = r.propose([gone], "Hết thời hạn bảo quản", ALICE)
+        r.approve(batch.batch_id, BOB)
+        assert packages.latest_manifest(gone).tombstone is not None
+        if other is not None:
+            # The other record still reads its signed file, byte for byte.
+            assert store.get(original) == pdf
+            assert scheduled.records.content(other, ALICE) is not None
+        else:
+            assert not store.exists(original)  # the last holder gone: the file goes too
+    assert scheduled.fixity.run(SYSTEM).ok
+
+
 _CHILD = """
 import json, os, signal, sys
 from datetime import UTC, datetime
