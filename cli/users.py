@@ -86,6 +86,16 @@ def users_disable(state: CliContext, username: str) -> int:
     return 0
 
 
+@users.command("enable")
+@click.argument("username")
+@pass_context
+def users_enable(state: CliContext, username: str) -> int:
+    """Open a disabled account again (with its old password; see reset-password)."""
+    user = state.services.users.enable(username, state.access())
+    click.echo(json.dumps(user.to_json(), ensure_ascii=False))
+    return 0
+
+
 @users.command("reset-password")
 @click.argument("username")
 @pass_context

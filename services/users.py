@@ -151,7 +151,8 @@ class UserService:
         self.hasher = PasswordHasher()
         # Verified against when the username is unknown, so both cost the same time.
         self._dummy: str | None = None
-        self._lock = threading.Lock()
+        # Attempts on one account are counted one at a time (striped: not one lock for all).
+        self._locks = [threading.Lock() for _ in range(64)]
 
     # -- storage -----------------------------------------------------------------------
 
@@ -234,6 +235,15 @@ class UserService:
         self.audit.record("user.disable", access, detail={"username": username})
         return user
 
+    def enable(self, username: str, access: Access) -> User:
+        """Open a disabled account again (with the password it had)."""
+        user = self.get(username)
+        if user.disabled:
+            user = replace(user, disabled=False, failures=0, locked_until=None)
+            self._write(user)
+        self.audit.record("user.enable", access, detail={"username": username})
+        return user
+
     def reset_password(self, username: str, password: str, access: Access) -> User:
         check_password(password)
         user = self.get(username)
@@ -258,7 +268,7 @@ class UserService:
         if client:
             detail["client"] = client
         access = Access(actor=Actor(user=username[:64] or "?"))
-        with self._lock:  # one process's attempts on one account count one by one
+        with self._locks[hash(username) % len(self._locks)]:
             user = self._load(username)
             now = self.b.now()
             if user is None:

@@ -77,6 +77,7 @@ def users_page(request: Request, user: Admin, done: str | None = None) -> Respon
     messages = {
         "created": N_("Đã tạo tài khoản."),
         "disabled": N_("Đã vô hiệu hóa tài khoản."),
+        "enabled": N_("Đã mở lại tài khoản."),
         "password": N_("Đã đặt mật khẩu mới; các phiên đăng nhập cũ của tài khoản đã kết thúc."),
     }
     message = gettext(request, messages[done]) if done in messages else None
@@ -118,6 +119,12 @@ def disable_user(request: Request, user: Admin, username: str) -> Response:
         )
     _services(request).users.disable(username, web_access(request, user))
     return RedirectResponse("/admin/users?done=disabled", status_code=303)
+
+
+@router.post("/admin/users/{username}/enable")
+def enable_user(request: Request, user: Admin, username: str) -> Response:
+    _services(request).users.enable(username, web_access(request, user))
+    return RedirectResponse("/admin/users?done=enabled", status_code=303)
 
 
 @router.post("/admin/users/{username}/password", response_class=HTMLResponse)

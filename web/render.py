@@ -67,6 +67,15 @@ def _lang_links(request: Request) -> dict[str, str]:
     return links
 
 
+def _here(request: Request) -> str:
+    """This page, to come back to after a form: without `dossier_code=` (which would
+    override the one just set) and `lang=` (the cookie keeps it)."""
+    query = [
+        (k, v) for k, v in request.query_params.multi_items() if k not in ("dossier_code", "lang")
+    ]
+    return request.url.path + (f"?{urlencode(query)}" if query else "")
+
+
 def render(
     request: Request,
     template: str,
@@ -110,7 +119,7 @@ def render(
             value, request.app.state.services.settings.zone
         ),
         "version": __version__,
-        "here": path + (f"?{request.url.query}" if request.url.query else ""),
+        "here": _here(request),
     }
     full.update(context or {})
     return templates.TemplateResponse(request, template, full, status_code=status_code)

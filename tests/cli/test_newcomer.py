@@ -100,6 +100,8 @@ def test_the_demo_leaves_an_example_deposit_and_a_serve_command_with_its_trust_s
     assert f"{example.relative_to(tmp_path)}/" in demo.stderr
     meta = json.loads((example / "meta.json").read_text(encoding="utf-8"))
     assert meta["subjects"][0]["id"] == "012226005678"
+    for account in ("canbo / canbo-demo", "kiemtra / kiemtra-demo", "quantri / quantri-demo"):
+        assert account in demo.stderr  # the web UI's demo accounts
 
     words = _serve_again(demo.stderr)
     settings = dict(w.split("=", 1) for w in words if "=" in w and w.startswith("KHO_"))
@@ -145,6 +147,16 @@ def test_the_demo_leaves_an_example_deposit_and_a_serve_command_with_its_trust_s
         assert made.status_code == 201, made.text
         # Served again with the printed settings, the example is trusted as the demo trusts it.
         assert made.json()["signature"]["indication"] == "TOTAL-PASSED"
+        # The printed officer account signs in to the web UI.
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            form = browser.get("/login").text
+            csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            signed_in = browser.post(
+                "/login",
+                data={"username": "canbo", "password": "canbo-demo", "csrf_token": csrf},
+            )
+            assert signed_in.status_code == 303, signed_in.text
+            assert 'data-username="canbo"' in browser.get("/").text
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -71,8 +71,10 @@ def test_demo_then_serve_answers_a_reuse_lookup(stack: str, tmp_path: Path) -> N
             except httpx.HTTPError:
                 time.sleep(0.1)
         assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
-        home = httpx.get(f"{base}/")
-        assert home.status_code == 200 and "Kho lưu trữ điện tử" in home.text
+        home = httpx.get(f"{base}/")  # the web pages need a session: to the sign-in page
+        assert home.status_code == 303 and home.headers["location"] == "/login"
+        login = httpx.get(f"{base}/login")
+        assert login.status_code == 200 and "Kho lưu trữ điện tử" in login.text
         headers = {
             "Authorization": f"Bearer {token}",
             "X-Dossier-Code": "000.00.15.H62-261123-0001",

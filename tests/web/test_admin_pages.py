@@ -100,12 +100,16 @@ def test_an_admin_creates_disables_and_resets_accounts(
     assert disabled.status_code == 303
     assert services.users.get("luutru").disabled
     assert 'data-username="luutru" data-disabled="true"' in admin.get("/admin/users").text
+    enabled = post_form(admin, "/admin/users/luutru/enable", {}, page="/admin/users")
+    assert enabled.status_code == 303 and not services.users.get("luutru").disabled
+    services.users.authenticate("luutru", "a-new-secret")
     myself = post_form(admin, "/admin/users/quantri/disable", {}, page="/admin/users")
     assert myself.status_code == 422 and not services.users.get("quantri").disabled
     done = [(a, u, d.get("username")) for a, u, d in actions(services)]
     assert ("user.create", "quantri", "luutru") in done
     assert ("user.reset-password", "quantri", "luutru") in done
     assert ("user.disable", "quantri", "luutru") in done
+    assert ("user.enable", "quantri", "luutru") in done
 
 
 def test_an_admin_makes_a_key_sees_its_secret_once_and_revokes_it(

@@ -260,3 +260,9 @@ def test_the_api_is_untouched_by_sessions(web: TestClient, headers: dict[str, st
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
     assert web.get("/api/v1/subjects/001203001234/records", headers=headers).status_code == 200
+
+
+def test_setting_the_dossier_returns_to_the_page_without_the_old_code(web: TestClient) -> None:
+    login(web)
+    page = web.get("/?dossier_code=000.00.15.H62-261124-0002&x=1&lang=vi").text
+    assert 'name="next" value="/?x=1"' in page

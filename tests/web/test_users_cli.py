@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.backends import settings_overrides
+from support.backends import clean_up, settings_overrides
 
 from kho.services.users import AccountDisabled
 from kho.settings import load_settings
@@ -22,9 +22,15 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def env(stack: str, tmp_path: Path) -> dict[str, str]:
+def overrides(stack: str, tmp_path: Path) -> dict[str, object]:
+    """One set of settings (the distributed stack's bucket and index names are new each call)."""
+    return dict(settings_overrides(stack, tmp_path))
+
+
+@pytest.fixture
+def env(overrides: dict[str, object]) -> dict[str, str]:
     built = {k: v for k, v in os.environ.items() if not k.startswith("KHO_")}
-    for name, value in settings_overrides(stack, tmp_path).items():
+    for name, value in overrides.items():
         built[f"KHO_{name.upper()}"] = str(value)
     return built
 
@@ -39,7 +45,7 @@ def kho(env: dict[str, str]) -> Run:
     return run
 
 
-def test_create_list_disable_reset(kho: Run, stack: str, tmp_path: Path) -> None:
+def test_create_list_disable_reset(kho: Run, overrides: dict[str, object]) -> None:
     made = kho(
         "users",
         "create",
@@ -60,7 +66,8 @@ def test_create_list_disable_reset(kho: Run, stack: str, tmp_path: Path) -> None
     assert [u["username"] for u in listed] == ["hoa"]
     assert "argon2" not in kho("users", "list").stdout
 
-    services = build_services(load_settings(_env_file=None, **settings_overrides(stack, tmp_path)))
+    settings = load_settings(_env_file=None, **overrides)
+    services = build_services(settings)
     try:
         user = services.users.authenticate("hoa", "mật-khẩu-dài")
         assert user.agency == "000.00.15.H62"
@@ -70,10 +77,13 @@ def test_create_list_disable_reset(kho: Run, stack: str, tmp_path: Path) -> None
         assert kho("users", "disable", "hoa").returncode == 0
         with pytest.raises(AccountDisabled):
             services.users.authenticate("hoa", "another-password")
+        assert kho("users", "enable", "hoa").returncode == 0
+        services.users.authenticate("hoa", "another-password")
         actions = [e.action for e in services.backends.trail.events()]
-        assert {"user.create", "user.reset-password", "user.disable"} <= set(actions)
+        assert {"user.create", "user.reset-password", "user.disable", "user.enable"} <= set(actions)
     finally:
         services.close()
+        clean_up(settings)
 
 
 def test_usage_errors_exit_64_and_refusals_1(kho: Run) -> None:
