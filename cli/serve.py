@@ -197,8 +197,10 @@ def _serve_again_hint(
     trust_roots: list[Path],
     trust_intermediates: list[Path],
     crls: list[Path],
+    retention_schedule: Path | None = None,
 ) -> str:
-    """The command that serves the demo archive again with the very trust set it used."""
+    """The command that serves the demo archive again with the very trust set (and
+    retention schedule) it used."""
 
     def joined(paths: list[Path]) -> str:
         return shlex.quote(os.pathsep.join(_shown(p) for p in paths))
@@ -209,6 +211,8 @@ def _serve_again_hint(
         f"KHO_TRUST_INTERMEDIATES={joined(trust_intermediates)}",
         f"KHO_CRLS={joined(crls)}",
     ]
+    if retention_schedule is not None:
+        settings.append(f"KHO_RETENTION_SCHEDULE={shlex.quote(_shown(retention_schedule))}")
     return " \\\n      ".join([*settings, f"{kho} serve"])
 
 
@@ -285,6 +289,17 @@ def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
         "crls": list(pki.crl_paths),
     }
     state.overrides.update(trust)
+    schedule = state.settings.retention_schedule
+    if schedule is None:
+        # The demo keeps its results under the example schedule (an example, not legal
+        # advice), so a records manager finds an old result due and can try the disposal.
+        from importlib import resources
+
+        schedule = work / "retention-schedule.yaml"
+        if not schedule.is_file():
+            example = resources.files("kho.retention") / "example_schedule.yaml"
+            schedule.write_bytes(example.read_bytes())
+        state.overrides["retention_schedule"] = schedule
     state._settings = None  # re-read with the demo's trust settings
     services = state.services
 
@@ -311,7 +326,7 @@ def demo(state: CliContext, host: str, port: int, no_serve: bool) -> int:
 
     url = f"http://{host}:{port}"
     kho = _shown(Path(sys.executable).with_name("kho"))
-    again = _serve_again_hint(kho, data_dir, **trust)
+    again = _serve_again_hint(kho, data_dir, retention_schedule=schedule, **trust)
     if host != "127.0.0.1":
         again += f" --host {shlex.quote(host)}"
     if port != DEFAULT_PORT:

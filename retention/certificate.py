@@ -4,8 +4,10 @@ Every value is escaped (html.escape); no template engine below the interfaces.""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 __all__ = ["certificate_html"]
 
@@ -86,11 +88,33 @@ _OUTCOMES = {
 }
 
 
-def certificate_html(certificate: dict[str, Any]) -> str:
-    c = {k: escape(str(v if v is not None else "")) for k, v in certificate.items() if k != "items"}
+def _vietnamese(value: Any, zone: ZoneInfo | None) -> Any:
+    """Dates as dd/mm/yyyy and times as dd/mm/yyyy HH:MM in the archive's zone, as the
+    minutes are read; anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value).strftime("%d/%m/%Y")
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if zone is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+    return moment.strftime("%d/%m/%Y %H:%M")
+
+
+def certificate_html(certificate: dict[str, Any], zone: ZoneInfo | None = None) -> str:
+    c = {
+        k: escape(str(_vietnamese(v, zone) if v is not None else ""))
+        for k, v in certificate.items()
+        if k != "items"
+    }
     rows = []
     for n, item in enumerate(certificate.get("items", []), 1):
-        fields = {k: escape(str(v if v is not None else "")) for k, v in item.items()}
+        fields = {
+            k: escape(str(_vietnamese(v, zone) if v is not None else "")) for k, v in item.items()
+        }
         fields["action"] = escape(_ACTIONS.get(str(item.get("action")), str(item.get("action"))))
         fields["outcome"] = escape(
             _OUTCOMES.get(str(item.get("outcome")), str(item.get("outcome")))

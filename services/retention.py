@@ -632,7 +632,7 @@ class RetentionService:
         }
 
     def certificate_html(self, batch_id: str, access: Access | None = None) -> str:
-        return certificate_html(self.certificate(batch_id, access))
+        return certificate_html(self.certificate(batch_id, access), self.b.settings.zone)
 
     def record_not_found(self, record_id: str) -> RecordNotFound:
         return RecordNotFound(f"no record {record_id}")
