@@ -15,13 +15,16 @@ from kho.retention.schedule import RecordTerms, RetentionSchedule
 __all__ = ["lock_until", "retention_of", "terms_of"]
 
 
-def terms_of(manifest: Manifest, zone: ZoneInfo) -> RecordTerms:
+def terms_of(manifest: Manifest, zone: ZoneInfo, level: str | None = None) -> RecordTerms:
+    """The facts the schedule's rules match; `level` is the issuer's administrative level
+    (from the agency registry, when one is configured)."""
     revoked = manifest.event(EventType.revoked)
     superseded = manifest.event(EventType.superseded)
     return RecordTerms(
         result_type=manifest.result_type,
         procedure_code=manifest.procedure_code,
         issuer_code=manifest.issuer_code,
+        level=level,
         issued_on=manifest.issued_on,
         valid_until=manifest.valid_until,
         revoked_on=revoked.at.astimezone(zone).date() if revoked else None,
@@ -30,9 +33,13 @@ def terms_of(manifest: Manifest, zone: ZoneInfo) -> RecordTerms:
 
 
 def retention_of(
-    schedule: RetentionSchedule, manifest: Manifest, zone: ZoneInfo, holds: Sequence[Hold]
+    schedule: RetentionSchedule,
+    manifest: Manifest,
+    zone: ZoneInfo,
+    holds: Sequence[Hold],
+    level: str | None = None,
 ) -> Retention:
-    decision = schedule.decide_terms(terms_of(manifest, zone))
+    decision = schedule.decide_terms(terms_of(manifest, zone, level))
     return Retention(
         rule=decision.rule,
         period_years=decision.period_years,

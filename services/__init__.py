@@ -71,7 +71,12 @@ class Services:
         self.audit = AuditService(backends)
         self.indexing = IndexingService(backends)
         self.verify = VerifyService(backends, self.audit, self.indexing)
-        self.retention = RetentionService(backends, self.audit, self.indexing)
+        self.retention = RetentionService(
+            backends,
+            self.audit,
+            self.indexing,
+            levels=registry.level if registry is not None else None,
+        )
         self.lifecycle = LifecycleService(backends, self.audit, self.indexing, self.retention)
         self.deposit = DepositService(
             backends, self.audit, self.indexing, self.verify, self.lifecycle, agencies,

@@ -45,8 +45,16 @@ def _reason(reason: str | None, what: str) -> str:
 
 
 class RetentionService:
-    def __init__(self, backends: Backends, audit: AuditService, indexing: IndexingService) -> None:
+    def __init__(
+        self,
+        backends: Backends,
+        audit: AuditService,
+        indexing: IndexingService,
+        levels: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.b = backends
+        # The administrative level of an issuer (the agency registry's), for rules by level.
+        self.levels = levels
         self.audit = audit
         self.indexing = indexing
         self.holds = HoldStore(backends.store)
@@ -100,7 +108,8 @@ class RetentionService:
     def retention_for(self, manifest: Manifest, holds: Iterable[Hold] | None = None) -> Any:
         """The retention this record has under the schedule in force and the active holds."""
         active = list(holds) if holds is not None else self.holds.active()
-        return retention_of(self.schedule, manifest, self.b.settings.zone, active)
+        level = self.levels(manifest.issuer_code) if self.levels is not None else None
+        return retention_of(self.schedule, manifest, self.b.settings.zone, active, level)
 
     def lock_original(self, manifest: Manifest) -> None:
         """WORM: the original under COMPLIANCE retention until its retain_until (or the
