@@ -44,7 +44,7 @@ def _run(env: dict[str, str], cwd: Path, *args: str, stdin: str | None = None) -
     return done.stdout
 
 
-@pytest.fixture(scope="session", params=requested())
+@pytest.fixture(scope="module", params=requested())
 def server(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
@@ -112,7 +112,10 @@ def server(
         clean_up(load_settings(_env_file=None, **overrides))
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, not session: while Playwright's sync API runs, its event loop is the
+# thread's running loop, and asyncio.run() elsewhere (pyHanko's signing in the later tests
+# of the same pytest run) would fail. Stopped when the browser tests end.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
