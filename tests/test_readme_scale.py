@@ -75,8 +75,8 @@ def test_the_backup_commands_work_as_printed_while_the_demo_serves(tmp_path: Pat
     assert run.returncode == 0, run.stdout + run.stderr
     reports = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
     backup, restore, fixity, audit = reports
-    assert backup["records"] == restore["records"] == 10
-    assert fixity["ok"] and fixity["checked"] == 10
+    assert backup["records"] == restore["records"] == 11
+    assert fixity["ok"] and fixity["checked"] == 11
     assert audit["ok"]
 
 

@@ -100,4 +100,4 @@ def test_the_demo_runs_from_the_wheel(wheel: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1].startswith("kho_")
-    assert "10 kết quả mẫu" in done.stderr
+    assert "11 kết quả mẫu" in done.stderr

@@ -387,12 +387,18 @@ class MinioObjectStore:
                 f"the bucket {self.bucket} was created without object lock, so it cannot keep "
                 "an original write-once"
             )
-        with self._errors(key, "protect"):
-            self._client.set_object_retention(
-                self.bucket,
-                key,
-                Retention(COMPLIANCE if mode == "COMPLIANCE" else GOVERNANCE, until),
-            )
+        try:
+            with self._errors(key, "protect"):
+                self._client.set_object_retention(
+                    self.bucket,
+                    key,
+                    Retention(COMPLIANCE if mode == "COMPLIANCE" else GOVERNANCE, until),
+                )
+        except ObjectProtected:
+            # Another deposit of the same bytes locked it meanwhile: done if long enough.
+            current = self.retained_until(key)
+            if current is None or current < until:
+                raise
 
     def check(self) -> None:
         self._ensure_bucket()
