@@ -50,20 +50,28 @@ class Access:
     def require_depositing_for(self, issuer_code: str) -> None:
         """AccessDenied unless this caller may deposit results of `issuer_code`."""
         if not self.may_act_for(issuer_code):
-            allowed = sorted(self.acts_for or {self.actor.agency or "?"})
+            allowed = sorted(self.agencies or ())
             raise AccessDenied(
                 f"this API key deposits only for {', '.join(allowed)}, not for issuer_code "
                 f"{issuer_code} (a key may be made --on-behalf-of other agencies)",
                 field="issuer_code",
             )
 
-    def may_act_for(self, agency: str) -> bool:
-        """Whether this caller may deposit, supersede or revoke results of `agency`."""
+    @property
+    def agencies(self) -> frozenset[str] | None:
+        """The agencies this caller writes for (an agency's API key: its own and those it
+        was made --on-behalf-of); None when it may act for any."""
         if self.acts_for is not None:
-            return agency in self.acts_for
+            return self.acts_for
         if self.actor.user is None and self.actor.agency is not None:
-            return agency == self.actor.agency
-        return True
+            return frozenset({self.actor.agency})
+        return None
+
+    def may_act_for(self, agency: str) -> bool:
+        """Whether this caller may deposit, supersede, revoke or dispose of results of
+        `agency`."""
+        agencies = self.agencies
+        return agencies is None or agency in agencies
 
     @property
     def limited(self) -> bool:

@@ -27,7 +27,7 @@ from kho.retention.schedule import RetentionSchedule
 from kho.services.access import Access
 from kho.services.audit import AuditService
 from kho.services.base import Backends
-from kho.services.errors import Conflict, InvalidQuery, RecordNotFound
+from kho.services.errors import AccessDenied, Conflict, InvalidQuery, RecordNotFound
 from kho.services.indexing import IndexingService
 from kho.services.views import view_on
 
@@ -35,6 +35,19 @@ __all__ = ["RetentionService"]
 
 SCHEDULES = "retention/schedules/"
 Outcome = Literal["disposed", "transferred", "held", "protected", "missing", "review"]
+
+
+def _require_disposing_for(access: Access, record_id: str, issuer_code: str) -> None:
+    """AccessDenied unless `access` may dispose of a record issued by `issuer_code`: an
+    agency's API key only of its own agency's records (and those it acts for)."""
+    if not access.may_act_for(issuer_code):
+        agencies = sorted(access.agencies or ())
+        raise AccessDenied(
+            f"this API key decides on disposal only for {', '.join(agencies)}; record "
+            f"{record_id} was issued by {issuer_code}",
+            field="record_ids",
+            record_id=record_id,
+        )
 
 
 def _reason(reason: str | None, what: str) -> str:
@@ -300,6 +313,7 @@ class RetentionService:
                     raise InvalidQuery(
                         f"no record {record_id}", field="record_ids", record_id=record_id
                     ) from None
+                _require_disposing_for(access, record_id, m.issuer_code)
                 r = m.retention
                 if m.event(EventType.disposed) is not None:
                     raise InvalidQuery(
@@ -349,6 +363,7 @@ class RetentionService:
     def reject(self, batch_id: str, reason: str, access: Access) -> Batch:
         reason = _reason(reason, "rejection")
         batch = self.batches.get(batch_id)
+        self._require_deciding(batch, access)
         if batch.decision is not None:
             raise Conflict(
                 f"disposal batch {batch_id} is {batch.status} already", batch_id=batch_id
@@ -367,6 +382,7 @@ class RetentionService:
         """Approve (by another principal than the proposer) and execute; approving again an
         approved batch whose execution was interrupted finishes it."""
         batch = self.batches.get(batch_id)
+        self._require_deciding(batch, access)
         if principal(access.actor) == principal(batch.proposed_by):
             raise SameApprover(
                 f"disposal batch {batch_id} was proposed by {batch.proposed_by.label()}; "
@@ -387,10 +403,21 @@ class RetentionService:
             return batch
         return self.execute(batch_id, access, on_record=on_record)
 
+    def _require_deciding(self, batch: Batch, access: Access) -> None:
+        """AccessDenied unless `access` may decide on every record of `batch`: an agency's
+        key decides only on its own agency's records (the head of the agency decides on
+        disposal, Circular 06/2025/TT-BNV); a person or an operator on any."""
+        if access.agencies is None:
+            return
+        for number in range(batch.chunks):
+            for item in self.batches.chunk(batch.batch_id, number):
+                _require_disposing_for(access, item.record_id, item.issuer_code)
+
     def execute(
         self, batch_id: str, access: Access, on_record: Callable[[str], None] | None = None
     ) -> Batch:
         batch = self.batches.get(batch_id)
+        self._require_deciding(batch, access)
         if batch.decision is None or batch.decision.decision != "approved":
             raise Conflict(f"disposal batch {batch_id} is not approved", batch_id=batch_id)
         for number in range(batch.chunks):

@@ -112,3 +112,60 @@ def test_retention_needs_its_scope(
     token = make_key(scopes="records:read")
     response = client.get(path, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403
+
+
+def test_an_agency_key_disposes_only_of_its_own_records(
+    settings: Settings,
+    tmp_path: Path,
+    signed_pdf: Callable[..., bytes],
+    metadata: Callable[..., dict[str, Any]],
+) -> None:
+    """The head of the issuing agency decides on disposal: another agency's key can neither
+    propose nor approve (nor reject) the disposal of records it did not issue."""
+    schedule = tmp_path / "s.json"
+    schedule.write_text(json.dumps({TYPE: 5}), encoding="utf-8")
+    services = build_services(settings.model_copy(update={"retention_schedule": schedule}))
+    try:
+        ids = [
+            services.deposit.deposit(
+                signed_pdf("GIẤY XÁC NHẬN", ("Số", f"own-{n}")),
+                f"{n}.pdf",
+                metadata(result_type=TYPE, issued_on="2010-01-02"),
+                Access.system(),
+            ).record["record_id"]
+            for n in range(2)
+        ]
+
+        def key(agency: str) -> dict[str, str]:
+            token = services.keys.create(
+                agency=agency, scopes=frozenset({"retention:manage"}), access=Access.system()
+            )[1]
+            return {"Authorization": f"Bearer {token}"}
+
+        own, own2, other = key("000.00.15.H62"), key("000.00.15.H62"), key("000.00.16.H62")
+        with TestClient(create_app(services, outbox_worker=False)) as client:
+            refused = client.post(
+                "/api/v1/retention/disposals",
+                json={"reason": "Hết thời hạn bảo quản", "record_ids": ids},
+                headers=other,
+            )
+            assert refused.status_code == 403, refused.text
+            assert refused.json()["type"] == "/problems/forbidden"
+            assert ids[0] in refused.json()["detail"]
+            batch = client.post(
+                "/api/v1/retention/disposals",
+                json={"reason": "Hết thời hạn bảo quản", "record_ids": ids},
+                headers=own,
+            )
+            assert batch.status_code == 201, batch.text
+            batch_id = batch.json()["batch_id"]
+            for action, body in (("approve", None), ("reject", {"reason": "Không"})):
+                denied = client.post(
+                    f"/api/v1/retention/disposals/{batch_id}/{action}", json=body, headers=other
+                )
+                assert denied.status_code == 403, denied.text
+            assert services.retention.batch(batch_id).status == "proposed"
+            done = client.post(f"/api/v1/retention/disposals/{batch_id}/approve", headers=own2)
+            assert done.status_code == 200 and done.json()["status"] == "executed"
+    finally:
+        services.close()
