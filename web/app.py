@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kho.errors import STATUS, KhoError
@@ -141,6 +142,24 @@ def install_web(app: FastAPI, services: Services) -> None:
             gettext(request, "Dữ liệu gửi lên không hợp lệ. Hãy kiểm tra lại biểu mẫu."),
         )
 
+    api_http_error = app.exception_handlers.get(StarletteHTTPException)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # A browser that follows a wrong link sees a page in its language; clients of the
+        # API and scripts (no text/html in Accept) keep problem+json.
+        assert isinstance(exc, StarletteHTTPException)
+        wants_page = "text/html" in request.headers.get("accept", "")
+        if (not is_web_path(request.url.path) or not wants_page) and api_http_error:
+            return await _call(api_http_error, request, exc)
+        if exc.status_code == 404:
+            message = gettext(request, "Không có trang này. Hãy kiểm tra lại đường dẫn.")
+        elif exc.status_code == 405:
+            message = gettext(request, "Trang này không nhận yêu cầu kiểu này.")
+        else:
+            message = gettext(request, "Yêu cầu không hợp lệ.")
+        return _error_page(request, exc.status_code, message)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(CsrfRefused, forbidden)
     app.add_exception_handler(WebForbidden, forbidden)

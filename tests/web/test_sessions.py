@@ -266,3 +266,21 @@ def test_setting_the_dossier_returns_to_the_page_without_the_old_code(web: TestC
     login(web)
     page = web.get("/?dossier_code=000.00.15.H62-261124-0002&x=1&lang=vi").text
     assert 'name="next" value="/?x=1"' in page
+
+
+def test_a_wrong_address_is_a_page_for_browsers_and_problem_json_for_clients(
+    web: TestClient,
+) -> None:
+    page = web.get("/khong-co-trang-nay", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Không có trang này" in page.text and '<html lang="vi">' in page.text
+    english = web.get("/khong-co-trang-nay?lang=en", headers={"Accept": "text/html"})
+    assert english.status_code == 404 and "There is no such page" in english.text
+    wrong_method = web.put("/login", headers={"Accept": "text/html"})
+    assert wrong_method.status_code == 405 and "text/html" in wrong_method.headers["content-type"]
+    for path, accept in (("/khong-co-trang-nay", "application/json"), ("/api/v1/x", "text/html")):
+        problem = web.get(path, headers={"Accept": accept})
+        assert problem.status_code == 404
+        assert problem.headers["content-type"] == "application/problem+json"
+        assert problem.json()["status"] == 404
