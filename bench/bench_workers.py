@@ -316,10 +316,10 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="kho-bench-workers-"))
     saved = work / "bench.json"
     if args.keep and saved.is_file():
-        env, token, subjects = json.loads(saved.read_text())
+        env, token, subjects, args.n = json.loads(saved.read_text())
     else:
         env, token, subjects = build(work, args.n)
-        saved.write_text(json.dumps([env, token, subjects]))
+        saved.write_text(json.dumps([env, token, subjects, args.n]))
     rows = [run_once(env, token, subjects, int(w), args) for w in args.workers.split(",")]
     print(
         f"machine: {platform.node()} {os.cpu_count()} cores, {platform.python_version()}; "
