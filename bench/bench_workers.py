@@ -77,7 +77,12 @@ def loadgen() -> tuple[str | None, str]:
 
 
 def go_load(
-    binary: str, base: str, paths: list[str], headers: dict[str, str], args: argparse.Namespace
+    binary: str,
+    base: str,
+    paths: list[str],
+    headers: dict[str, str],
+    args: argparse.Namespace,
+    rate: float = 0.0,
 ) -> tuple[list[float], int]:
     """Latencies (ms) and failed requests from one kho-loadgen run."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
@@ -92,6 +97,8 @@ def go_load(
         str(args.connections),
         "-d",
         f"{args.seconds}s",
+        "-q",
+        str(rate),
     ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
@@ -231,9 +238,15 @@ def run_once(
             paths = [f"/api/v1/subjects/{s}/records" for s in subjects]
             latencies, errors = go_load(args.binary, base, paths, headers, args)
             reference, _ = go_load(args.binary, base, ["/healthz"], {}, args)
+            paced, paced_errors = (
+                go_load(args.binary, base, paths, headers, args, args.rate)
+                if args.rate
+                else ([], 0)
+            )
+            errors += paced_errors
         else:
             latencies, errors = python_load(base, token, subjects, args)
-            reference = []
+            reference, paced = [], []
         rss = worker_rss_mib(server.pid)
         return {
             "workers": workers,
@@ -244,6 +257,9 @@ def run_once(
             "healthz_per_s": len(reference) / args.seconds,
             "healthz_p99_ms": percentile(reference, 99) if reference else 0.0,
             "rss_mib": max(rss) if rss else 0.0,
+            "paced_per_s": len(paced) / args.seconds,
+            "paced_p50_ms": percentile(paced, 50) if paced else 0.0,
+            "paced_p99_ms": percentile(paced, 99) if paced else 0.0,
         }
     finally:
         server.terminate()
@@ -288,6 +304,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4, help="threads per client (default 4)")
     parser.add_argument(
         "--connections", type=int, default=16, help="kho-loadgen's connections (default 16)"
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=500.0,
+        help="lookups a second of the paced run, whose latencies count from when each "
+        "request was due (default 500, the target; 0 skips it)",
     )
     parser.add_argument(
         "--rate-limit",

@@ -4,6 +4,10 @@
 // connections for -d, with the given headers, and prints one JSON line: the count of
 // requests, of non-2xx answers, of transport errors, and every latency in ms. Go's own
 // net/http only, so `go build` needs no module download.
+//
+// With -q R the connections together send R requests a second on a fixed schedule, and
+// each latency runs from the time its request was due, not from when a busy connection
+// got round to sending it: a server that falls behind shows it in the percentiles.
 package main
 
 import (
@@ -38,6 +42,7 @@ func main() {
 	pathsFile := flag.String("paths", "", "file of request paths, one a line")
 	conns := flag.Int("c", 16, "concurrent connections")
 	duration := flag.Duration("d", 10*time.Second, "how long to send requests")
+	rate := flag.Float64("q", 0, "requests a second in all (0: as fast as the server answers)")
 	var hs headers
 	flag.Var(&hs, "H", "a header 'Name: value' (repeatable)")
 	flag.Parse()
@@ -73,7 +78,21 @@ func main() {
 			rng := rand.New(rand.NewSource(seed))
 			var mine []float64
 			errs, fails := 0, 0
+			var interval time.Duration
+			due := start
+			if *rate > 0 {
+				interval = time.Duration(float64(*conns) / *rate * float64(time.Second))
+				due = start.Add(time.Duration(rng.Int63n(int64(interval))))
+			}
 			for time.Now().Before(until) {
+				if interval > 0 {
+					if wait := time.Until(due); wait > 0 {
+						time.Sleep(wait)
+					}
+					if !due.Before(until) {
+						break
+					}
+				}
 				req, _ := http.NewRequest("GET", *base+paths[rng.Intn(len(paths))], nil)
 				for _, h := range hs {
 					if name, value, ok := strings.Cut(h, ":"); ok {
@@ -81,6 +100,10 @@ func main() {
 					}
 				}
 				t0 := time.Now()
+				if interval > 0 {
+					t0 = due
+					due = due.Add(interval)
+				}
 				resp, err := client.Do(req)
 				if err != nil {
 					errs++
