@@ -113,11 +113,29 @@ class Sealer:
             prev = Head.of(batch[-1])
         return events, keys, lines, full or len(events) >= self.segment_events
 
+    def _young_and_few(self, sealed: Head) -> bool:
+        """Whether sealing is surely not due: fewer loose events than a segment as far as
+        this process knows, and the oldest of them young. One batch read, where gathering
+        the loose events reads all of them (the periodic check ran that every 30 s). An
+        unknown head, or a missing or unreadable first batch, says nothing: not sure."""
+        head = self.chain.head
+        if head is None or head.seq - sealed.seq >= self.segment_events:
+            return False
+        try:
+            first = split_lines(self.chain.store.get(batch_key(sealed.seq + 1)))[0]
+            oldest, _ = parse_line(first)
+        except (ObjectNotFound, BadLine, IndexError, ValueError):
+            return False
+        return bool(self._clock() - oldest.at < self.seal_after)
+
     def seal(self, *, force: bool = False) -> SealResult | None:
         """Roll loose batches into one segment, if `segment_events` are loose, the oldest
         loose event is older than `seal_after`, or `force`; None when nothing was sealed."""
         with self._lock:
-            events, keys, lines, full = self._loose(self.chain.known_sealed())
+            sealed = self.chain.known_sealed()
+            if not force and self._young_and_few(sealed):
+                return None
+            events, keys, lines, full = self._loose(sealed)
             if not events:
                 return None
             now = self._clock()

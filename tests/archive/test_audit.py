@@ -385,3 +385,22 @@ def test_the_fast_canonical_form_is_rfc8785(value: object) -> None:
     except Exception:
         return  # values RFC 8785 refuses (lone surrogates) are refused by both paths
     assert _canonical(value) == expected
+
+
+class _CountingStore(LocalObjectStore):
+    gets = 0
+
+    def get(self, key: str) -> bytes:
+        self.gets += 1
+        return super().get(key)
+
+
+def test_a_seal_not_due_reads_one_batch_not_all(tmp_path: Path) -> None:
+    store = _CountingStore(tmp_path / "store")
+    trail = AuditTrail(store, auto_seal=False, segment_events=1000)
+    append(trail, 50)
+    store.gets = 0
+    assert trail.seal() is None  # 50 young events: not due
+    assert store.gets <= 3  # the first loose batch (and the hint), not all fifty
+    assert trail.seal(force=True) is not None
+    assert trail.verify().ok
