@@ -27,7 +27,9 @@ __all__ = [
 ]
 
 
-def get_services(request: Request) -> Services:
+# The quick dependencies are coroutines: FastAPI runs a plain function dependency in its
+# thread pool, one thread hop each, which cost a lookup more than the checks themselves.
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -72,7 +74,7 @@ _PURPOSE_DOC = (
 )
 
 
-def purpose_header(
+async def purpose_header(
     services: ServicesDep,
     x_dossier_code: Annotated[
         str | None,
@@ -87,7 +89,7 @@ def purpose_header(
     return check_dossier_code(x_dossier_code, services.settings)
 
 
-def optional_purpose_header(
+async def optional_purpose_header(
     services: ServicesDep,
     x_dossier_code: Annotated[
         str | None,

@@ -59,6 +59,20 @@ def _listen(host: str, port: int) -> socket.socket:
         ) from None
 
 
+def _uvicorn_options(debug: bool) -> dict[str, object]:
+    """uvicorn's settings for Kho: httptools and uvloop when installed (both are
+    dependencies; asyncio and h11 otherwise), and no access log unless --debug (each
+    request is counted in /metrics and each access audited)."""
+    import importlib.util
+
+    options: dict[str, object] = {"access_log": debug}
+    if importlib.util.find_spec("httptools") is not None:
+        options["http"] = "httptools"
+    if importlib.util.find_spec("uvloop") is not None:
+        options["loop"] = "uvloop"
+    return options
+
+
 def _run_workers(
     state: CliContext, sock: socket.socket, host: str, port: int, workers: int
 ) -> None:
@@ -93,6 +107,7 @@ def _run_workers(
             workers=workers,
             log_level="info" if state.debug else "warning",
             log_config=None,
+            **_uvicorn_options(state.debug),  # type: ignore[arg-type]
         )
         Multiprocess(config, sockets=[sock]).run()
     finally:
@@ -122,6 +137,7 @@ def _run(state: CliContext, sock: socket.socket, host: str, port: int) -> None:
         port=port,
         log_level="info" if state.debug else "warning",
         log_config=None,
+        **_uvicorn_options(state.debug),  # type: ignore[arg-type]
     )
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -4,7 +4,9 @@ and its event index caught up."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -25,7 +27,14 @@ log = logging.getLogger("kho.server")
 class OutboxWorker:
     """Drains the outbox every few seconds, so index outages heal by themselves; and on a
     longer period seals the audit trail's loose batches when due and catches the event
-    index up with the trail."""
+    index and the indicators up with the trail.
+
+    Of the workers of one `kho serve --workers N` (one data folder), only the one holding
+    the flock on KHO_DATA_DIR/state/chores.lock does the trail's chores: each catch-up
+    reads the trail since its watermark, and N workers doing it every 30 s did the same
+    reading N times. When that worker exits, its lock goes with it and the next worker to
+    try takes over. Each worker still drains the outbox (a record is indexed once
+    whichever does it)."""
 
     def __init__(
         self, services: Services, interval_s: float = 5.0, audit_interval_s: float = 30.0
@@ -34,6 +43,7 @@ class OutboxWorker:
         self.interval_s = interval_s
         self.audit_interval_s = audit_interval_s
         self._next_audit = 0.0
+        self._chores_fd: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kho-outbox", daemon=True)
 
@@ -43,6 +53,29 @@ class OutboxWorker:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        if self._chores_fd is not None:
+            os.close(self._chores_fd)  # releases the lock for another server
+            self._chores_fd = None
+
+    def _has_chores(self) -> bool:
+        """Whether this process does the trail's chores (holds, or now takes, the lock);
+        True if the lock file cannot be used at all (then every worker does them)."""
+        if self._chores_fd is not None:
+            return True
+        try:
+            folder = self.services.settings.data_dir / "state"
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(folder / "chores.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            log.warning("chores lock: %s; this worker does them anyway", exc)
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)  # another worker does them
+            return False
+        self._chores_fd = fd
+        return True
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -58,7 +91,7 @@ class OutboxWorker:
                 self.services.refusals.flush()  # the last minute's summary of refusals
             except Exception as exc:
                 log.error("refusals summary: %s: %s", type(exc).__name__, exc)
-            if time.monotonic() >= self._next_audit:
+            if time.monotonic() >= self._next_audit and self._has_chores():
                 self._next_audit = time.monotonic() + self.audit_interval_s
                 try:
                     chores = self.services.audit.maintain()

@@ -76,13 +76,15 @@ class Sealer:
         except Exception as exc:  # retried at the next trigger or timer
             log.warning("audit: sealing failed: %s", exc)
 
-    def _loose(self, sealed: Head) -> tuple[list[AuditEvent], list[str], list[bytes]]:
+    def _loose(self, sealed: Head) -> tuple[list[AuditEvent], list[str], list[bytes], bool]:
         """The loose events after `sealed` that fit in one segment, with their batches and
-        lines; a batch that does not check out (or link) stops the segment before it."""
+        lines, and whether the segment is full (the next batch would not fit in it); a
+        batch that does not check out (or link) stops the segment before it."""
         events: list[AuditEvent] = []
         keys: list[str] = []
         lines: list[bytes] = []
         prev = sealed
+        full = False
         while len(events) < self.segment_events:
             key = batch_key(prev.seq + 1)
             try:
@@ -103,26 +105,45 @@ class Sealer:
                 log.error("audit: not sealing past %s: an event %s", key, exc.reason)
                 break
             if events and len(events) + len(batch) > self.segment_events:
+                full = True
                 break
             events.extend(batch)
             lines.extend(batch_lines)
             keys.append(key)
             prev = Head.of(batch[-1])
-        return events, keys, lines
+        return events, keys, lines, full or len(events) >= self.segment_events
+
+    def _young_and_few(self, sealed: Head) -> bool:
+        """Whether sealing is surely not due: fewer loose events than a segment as far as
+        this process knows, and the oldest of them young. One batch read, where gathering
+        the loose events reads all of them (the periodic check ran that every 30 s). An
+        unknown head, or a missing or unreadable first batch, says nothing: not sure."""
+        head = self.chain.head
+        if head is None or head.seq - sealed.seq >= self.segment_events:
+            return False
+        try:
+            first = split_lines(self.chain.store.get(batch_key(sealed.seq + 1)))[0]
+            oldest, _ = parse_line(first)
+        except (ObjectNotFound, BadLine, IndexError, ValueError):
+            return False
+        return bool(self._clock() - oldest.at < self.seal_after)
 
     def seal(self, *, force: bool = False) -> SealResult | None:
         """Roll loose batches into one segment, if `segment_events` are loose, the oldest
         loose event is older than `seal_after`, or `force`; None when nothing was sealed."""
         with self._lock:
-            events, keys, lines = self._loose(self.chain.known_sealed())
+            sealed = self.chain.known_sealed()
+            if not force and self._young_and_few(sealed):
+                return None
+            events, keys, lines, full = self._loose(sealed)
             if not events:
                 return None
             now = self._clock()
-            if (
-                not force
-                and len(events) < self.segment_events
-                and now - events[0].at < self.seal_after
-            ):
+            # A segment is full once the next batch would not fit, however many events short
+            # of `segment_events` that leaves it: waiting for an exact count that batch
+            # boundaries never give left every later batch loose, and each write's
+            # maybe_seal re-read thousands of them in a thread to seal nothing.
+            if not force and not full and now - events[0].at < self.seal_after:
                 return None
             body = b"".join(line + b"\n" for line in lines)
             proof = ChainProof(

@@ -180,6 +180,48 @@ def test_seal_waits_for_enough_events_or_age(store: LocalObjectStore) -> None:
     assert sealed is not None and (sealed.first_seq, sealed.last_seq) == (1, 5)
 
 
+def _batch(trail: AuditTrail, n: int) -> None:
+    """One batch of `n` events, as a group commit of `n` concurrent requests writes it."""
+    from kho.archive.audit.commit import Draft
+
+    drafts = [
+        Draft.of(
+            at=datetime.now(UTC),
+            action="lookup",
+            actor={"agency": "000.00.15.H62"},
+            outcome="ok",
+            purpose="000.00.15.H62-261123-0001",
+            record_ids=(),
+            subject_ids=("001203001234",),
+            detail={"i": i},
+        )
+        for i in range(n)
+    ]
+    trail._write(drafts)
+
+
+def test_a_segment_is_full_when_the_next_batch_would_not_fit(store: LocalObjectStore) -> None:
+    """Batches of 3 never add up to a segment of exactly 10: the segment seals at 9 (it
+    used to wait for 10 forever, each write's maybe_seal re-reading every loose batch)."""
+    trail = AuditTrail(store, auto_seal=False, segment_events=10)
+    for _ in range(5):
+        _batch(trail, 3)
+    first = trail.seal()
+    assert first is not None and (first.first_seq, first.last_seq) == (1, 9)
+    assert trail.seal() is None  # 6 young loose events: not yet
+    assert trail.verify().ok
+
+
+def test_auto_seal_with_multi_event_batches(store: LocalObjectStore) -> None:
+    trail = AuditTrail(store, segment_events=10)
+    for _ in range(8):
+        _batch(trail, 3)
+    assert trail._sealer is not None
+    trail._sealer.join(timeout=30)
+    assert len(list(store.list(SEGMENTS))) == 2  # 1-9, 10-18; 19-24 loose
+    assert trail.verify().ok
+
+
 def test_auto_seal_after_segment_events(store: LocalObjectStore) -> None:
     trail = AuditTrail(store, segment_events=20)
     append(trail, 45)
@@ -343,3 +385,22 @@ def test_the_fast_canonical_form_is_rfc8785(value: object) -> None:
     except Exception:
         return  # values RFC 8785 refuses (lone surrogates) are refused by both paths
     assert _canonical(value) == expected
+
+
+class _CountingStore(LocalObjectStore):
+    gets = 0
+
+    def get(self, key: str) -> bytes:
+        self.gets += 1
+        return super().get(key)
+
+
+def test_a_seal_not_due_reads_one_batch_not_all(tmp_path: Path) -> None:
+    store = _CountingStore(tmp_path / "store")
+    trail = AuditTrail(store, auto_seal=False, segment_events=1000)
+    append(trail, 50)
+    store.gets = 0
+    assert trail.seal() is None  # 50 young events: not due
+    assert store.gets <= 3  # the first loose batch (and the hint), not all fifty
+    assert trail.seal(force=True) is not None
+    assert trail.verify().ok

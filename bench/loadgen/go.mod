@@ -1,0 +1,3 @@
+module kho/bench/loadgen
+
+go 1.21
