@@ -31,7 +31,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, NamedTuple
@@ -40,7 +43,7 @@ from ulid import ULID
 
 from kho.archive.errors import ObjectExists, ObjectNotFound
 from kho.archive.manifest import Manifest
-from kho.archive.store import ObjectStore
+from kho.archive.store import BatchingStore, ObjectStore
 
 __all__ = ["Claim", "ContentClaim", "Packages", "Written", "claim_hash"]
 
@@ -103,6 +106,22 @@ def _json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def _writers() -> ThreadPoolExecutor:
+    """Threads that write the files of one package at once to a store without `put_many`
+    (MinIO: one request each, so they overlap); a new set after a fork."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kho-package")
+            _pool_pid = os.getpid()
+        return _pool
+
+
 class Packages:
     """Reads and writes the parts of archival packages through an ObjectStore."""
 
@@ -158,6 +177,66 @@ class Packages:
         key, data = f"records/{record_id}/text.json", _json({"pages": list(page_texts)})
         self.store.put(key, data)
         return Written.of(key, data)
+
+    # -- a new record's files, together ---------------------------------------------------
+
+    def put_new_record(
+        self,
+        *,
+        sha256: str,
+        original: bytes,
+        record_id: str,
+        page_texts: tuple[str, ...],
+        report: dict[str, Any],
+        manifest_for: Callable[[str], Manifest],
+        outbox_at: datetime,
+    ) -> tuple[list[Written], Manifest]:
+        """A deposit's files: the original, its text, its validation report, the first
+        manifest (`manifest_for` the report's key) and the outbox entry, all durable when
+        it returns, written together (one group of fsyncs on the local folder, overlapping
+        requests on MinIO). The claim that makes them visible comes after, separately.
+        ObjectExists if the manifest or report was written meanwhile."""
+        report_key = f"records/{record_id}/validations/{ULID()}.json"
+        report_data = _json(report)
+        manifest = manifest_for(report_key)
+        text_key = f"records/{record_id}/text.json"
+        text_data = _json({"pages": list(page_texts)})
+        manifest_key = f"{self._manifest_prefix(record_id)}v{manifest.version:06d}.json"
+        manifest_data = manifest.to_bytes()
+        outbox_key, outbox_data = self._outbox_object(record_id, outbox_at)
+        files = [
+            Written(self.original_key(sha256), sha256),
+            Written.of(text_key, text_data),
+            Written.of(report_key, report_data),
+            Written.of(manifest_key, manifest_data),
+        ]
+        store = self.store
+        if isinstance(store, BatchingStore):
+            written = store.put_many(
+                [
+                    (self.original_key(sha256), original, True),
+                    (text_key, text_data, False),
+                    (report_key, report_data, True),
+                    (manifest_key, manifest_data, True),
+                    (outbox_key, outbox_data, False),
+                ]
+            )
+            if not (written[2] and written[3]):
+                raise ObjectExists(f"record {record_id} was written meanwhile")
+            return files, manifest
+        pool = _writers()
+        futures: list[Future[object]] = [
+            pool.submit(self.put_original, sha256, original),
+            pool.submit(store.put, text_key, text_data),
+            pool.submit(store.put, report_key, report_data, create_only=True),
+            pool.submit(store.put, manifest_key, manifest_data, create_only=True),
+            pool.submit(store.put, outbox_key, outbox_data),
+        ]
+        for future in futures:  # every write ends before any error is raised
+            future.exception()
+        for future in futures:
+            future.result()
+        return files, manifest
 
     def get_text(self, record_id: str) -> tuple[str, ...]:
         data = json.loads(self.store.get(f"records/{record_id}/text.json"))
@@ -283,11 +362,21 @@ class Packages:
 
     # -- outbox ----------------------------------------------------------------------------
 
+    @staticmethod
+    def _outbox_object(record_id: str, at: datetime) -> tuple[str, bytes]:
+        return f"outbox/{record_id}.json", _json({"record_id": record_id, "at": at})
+
     def add_outbox(self, record_id: str, at: datetime) -> None:
-        self.store.put(f"outbox/{record_id}.json", _json({"record_id": record_id, "at": at}))
+        self.store.put(*self._outbox_object(record_id, at))
 
     def remove_outbox(self, record_id: str) -> None:
-        self.store.delete(f"outbox/{record_id}.json")
+        """The entry goes once the record is indexed. Its removal need not be durable: an
+        entry back after a crash only indexes the record again (an upsert)."""
+        key = f"outbox/{record_id}.json"
+        if isinstance(self.store, BatchingStore):
+            self.store.discard(key)
+        else:
+            self.store.delete(key)
 
     def outbox(self) -> Iterator[tuple[str, datetime]]:
         for key in self.store.list("outbox/"):

@@ -8,14 +8,14 @@ backend's errors into archive.errors: ObjectNotFound, ObjectExists, StoreUnavail
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from kho.archive.errors import InvalidKey
 
-__all__ = ["ObjectInfo", "ObjectStore", "RetainingStore", "check_key"]
+__all__ = ["BatchingStore", "ObjectInfo", "ObjectStore", "RetainingStore", "check_key"]
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*(/[A-Za-z0-9][A-Za-z0-9._\-]*)*$", re.ASCII)
 
@@ -112,4 +112,19 @@ class RetainingStore(Protocol):
 
     def retained_until(self, key: str) -> datetime | None:
         """Until when `key` is kept write-once (None: no date). ObjectNotFound if absent."""
+        ...
+
+
+@runtime_checkable
+class BatchingStore(Protocol):
+    """A store that writes several small objects with their durability grouped (the local
+    folder: its fsyncs), and drops markers without making the removal durable."""
+
+    def put_many(self, items: Sequence[tuple[str, bytes, bool]]) -> list[bool]:
+        """Store every (key, bytes, create_only); durable before it returns, as `put`. For
+        each, whether it was written (False: a create-only key that existed, left as is)."""
+        ...
+
+    def discard(self, key: str) -> None:
+        """Remove an object whose removal need not survive a crash (absent is fine)."""
         ...

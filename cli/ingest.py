@@ -1,11 +1,20 @@
-"""`kho ingest`: deposit signed results from files, one JSON line per input on stdout."""
+"""`kho ingest`: deposit signed results from files, one JSON line per input on stdout.
+
+With `--jobs N` the deposits run in N worker processes, each with its own services on the
+same archive (the store, index and audit log take several processes, as `kho serve
+--workers` does); this process reads the inputs, hands them out a few ahead and prints the
+lines in input order as they come back.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import sys
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +25,7 @@ from kho.archive.metadata_json import load_metadata_json
 from kho.cli.main import CliContext, pass_context
 from kho.cli.progress import Progress
 from kho.errors import KhoError
+from kho.services import Access, Services
 from kho.services.deposit import CONFLICTS
 
 __all__ = ["register"]
@@ -137,6 +147,149 @@ def _line(index: int, path: Path, meta: object, **fields: Any) -> str:
     )
 
 
+def _deposit_one(
+    services: Services, access: Access, index: int, path: Path, meta: object
+) -> tuple[str, bool]:
+    """One input deposited: its JSON line, and whether its outcome is created or existing."""
+    try:
+        if isinstance(meta, KhoError):
+            raise meta
+        checked = services.deposit.check_metadata(meta)
+        limit = services.settings.max_upload_bytes
+        try:
+            size = path.stat().st_size
+            if size > limit:
+                from kho.services.errors import PayloadTooLarge
+
+                raise PayloadTooLarge(
+                    f"{path} is {size} bytes; the limit is {services.settings.max_upload_mb} MB"
+                )
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise _FileMissing(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise _FileMissing(f"{path} is a folder") from None
+        except PermissionError:
+            raise _FileMissing(f"{path}: permission denied") from None
+        outcome = services.deposit.deposit(data, path.name, checked, access)
+        return (
+            _line(
+                index,
+                path,
+                meta,
+                outcome=outcome.outcome,
+                record_id=outcome.record["record_id"],
+                problem=None,
+                warnings=[w.to_json() for w in outcome.warnings],
+                reusable=outcome.record["reusable"],
+                reuse_blockers=outcome.record["reuse_blockers"],
+            ),
+            True,
+        )
+    except KhoError as exc:
+        if exc.problem_type in CONFLICTS:
+            kind = "conflict"
+        elif exc.problem_type in _INVALID:
+            kind = "invalid"
+        else:
+            kind = "failed"
+        return (
+            _line(
+                index,
+                path,
+                meta,
+                outcome=kind,
+                record_id=exc.extra.get("record_id") if kind == "conflict" else None,
+                problem=exc.problem(),
+                warnings=[],
+                reusable=None,
+                reuse_blockers=[],
+            ),
+            False,
+        )
+
+
+# -- the worker processes of --jobs -------------------------------------------------------
+
+_worker: tuple[Services, Access] | None = None
+
+
+def _start_worker(overrides: dict[str, object], access: Access, debug: bool) -> None:
+    """A worker's own services on the same archive, closed when the worker ends."""
+    global _worker
+    import logging
+    from multiprocessing import util
+
+    from kho.logs import configure_logging
+    from kho.settings import load_settings
+    from kho.wiring import build_services
+
+    configure_logging(logging.DEBUG if debug else logging.WARNING)
+    if not debug:
+        for noisy in ("pyhanko", "pyhanko_certvalidator", "pypdf"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+    _worker = (build_services(load_settings(**overrides)), access)
+    util.Finalize(None, _close_worker, exitpriority=10)
+
+
+def _close_worker() -> None:
+    global _worker
+    if _worker is not None:
+        _worker[0].close()
+        _worker = None
+    from kho.indexer.extractors.sandbox import shutdown_pool
+
+    shutdown_pool()
+
+
+def _deposit_in_worker(index: int, path: Path, meta: object) -> tuple[str, bool]:
+    assert _worker is not None, "the worker was not started"
+    services, access = _worker
+    return _deposit_one(services, access, index, path, meta)
+
+
+def _run_parallel(
+    state: CliContext,
+    inputs: list[tuple[Path, object]],
+    jobs: int,
+    access: Access,
+    progress: Progress,
+) -> bool:
+    """The inputs deposited by `jobs` worker processes, a few each ahead; the lines printed
+    here in input order, each once its record is durable."""
+    all_ok = True
+    # spawn: each worker starts from a clean interpreter (never a fork of this process's
+    # open files, locks and threads) and builds its own services from the same settings.
+    context = multiprocessing.get_context("spawn")
+    ahead = jobs * 4
+    pending: deque[Future[tuple[str, bool]] | tuple[str, bool]] = deque()
+    with ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(dict(state.overrides), access, state.debug),
+    ) as pool:
+        for index, (path, meta) in enumerate(inputs):
+            if isinstance(meta, KhoError):
+                # refused already (its row or META.json): no worker needed
+                pending.append(_deposit_one(state.services, access, index, path, meta))
+            else:
+                pending.append(pool.submit(_deposit_in_worker, index, path, meta))
+            while len(pending) > ahead or (pending and not isinstance(pending[0], Future)):
+                all_ok = _emit(pending.popleft(), progress) and all_ok
+        while pending:
+            all_ok = _emit(pending.popleft(), progress) and all_ok
+    return all_ok
+
+
+def _emit(item: Future[tuple[str, bool]] | tuple[str, bool], progress: Progress) -> bool:
+    line, ok = item.result() if isinstance(item, Future) else item
+    click.echo(line)
+    sys.stdout.flush()
+    progress.step()
+    return ok
+
+
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
@@ -151,6 +304,15 @@ def _line(index: int, path: Path, meta: object, **fields: Any) -> str:
     help="A CSV with one row per file: " + ",".join(BATCH_COLUMNS) + " (subjects as "
     "kind:id:name joined by ';'; files relative to the CSV).",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Deposit in this many worker processes at once (số tiến trình nộp lưu song song); "
+    "the lines still come in input order. One per core is a good start.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @pass_context
 def ingest(
@@ -158,6 +320,7 @@ def ingest(
     files: tuple[Path, ...],
     metadata_path: Path | None,
     batch: Path | None,
+    jobs: int,
     quiet: bool,
 ) -> int:
     """Deposit signed results (nộp lưu kết quả đã ký số).
@@ -170,6 +333,10 @@ def ingest(
     already archived under another (problem type duplicate-content; record_id names the
     holder). `warnings` are {"code", "message"}, e.g. subject_id_not_in_text. Goes on past
     a bad input; exits 0 if every outcome is created or existing, else 1.
+
+    With --jobs N, N worker processes deposit at once (each its own services on the same
+    archive); the output is the same, in the same order. Interrupted, a run can be
+    repeated as it was: what was deposited comes back `existing`, never twice.
     """
     if batch is not None and (files or metadata_path is not None):
         raise click.UsageError("give either FILE... --metadata META.json, or --batch FILE.csv")
@@ -180,65 +347,19 @@ def ingest(
     else:
         raise click.UsageError("give FILE... --metadata META.json, or --batch FILE.csv")
 
-    services = state.services
+    services = state.services  # the settings and backends checked here, before any worker
     access = state.access()
-    limit = services.settings.max_upload_bytes
     progress = Progress("ingest", len(inputs), quiet=quiet)
-    all_ok = True
-    for index, (path, meta) in enumerate(inputs):
-        try:
-            if isinstance(meta, KhoError):
-                raise meta
-            checked = services.deposit.check_metadata(meta)
-            try:
-                size = path.stat().st_size
-                if size > limit:
-                    from kho.services.errors import PayloadTooLarge
-
-                    raise PayloadTooLarge(
-                        f"{path} is {size} bytes; the limit is {services.settings.max_upload_mb} MB"
-                    )
-                data = path.read_bytes()
-            except FileNotFoundError:
-                raise _FileMissing(f"{path}: no such file") from None
-            except IsADirectoryError:
-                raise _FileMissing(f"{path} is a folder") from None
-            except PermissionError:
-                raise _FileMissing(f"{path}: permission denied") from None
-            outcome = services.deposit.deposit(data, path.name, checked, access)
-            line = _line(
-                index,
-                path,
-                meta,
-                outcome=outcome.outcome,
-                record_id=outcome.record["record_id"],
-                problem=None,
-                warnings=[w.to_json() for w in outcome.warnings],
-                reusable=outcome.record["reusable"],
-                reuse_blockers=outcome.record["reuse_blockers"],
-            )
-        except KhoError as exc:
-            all_ok = False
-            if exc.problem_type in CONFLICTS:
-                kind = "conflict"
-            elif exc.problem_type in _INVALID:
-                kind = "invalid"
-            else:
-                kind = "failed"
-            line = _line(
-                index,
-                path,
-                meta,
-                outcome=kind,
-                record_id=exc.extra.get("record_id") if kind == "conflict" else None,
-                problem=exc.problem(),
-                warnings=[],
-                reusable=None,
-                reuse_blockers=[],
-            )
-        click.echo(line)
-        sys.stdout.flush()
-        progress.step()
+    if jobs > 1 and len(inputs) > 1:
+        all_ok = _run_parallel(state, inputs, min(jobs, len(inputs)), access, progress)
+    else:
+        all_ok = True
+        for index, (path, meta) in enumerate(inputs):
+            line, ok = _deposit_one(services, access, index, path, meta)
+            all_ok = all_ok and ok
+            click.echo(line)
+            sys.stdout.flush()
+            progress.step()
     progress.finish()
     return 0 if all_ok else 1
 

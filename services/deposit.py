@@ -10,7 +10,8 @@ module that owns its concept; nothing here knows HTTP or the CLI.
    (content_claims.py; what `supersedes` names, lifecycle.py);
 5. a PDF by its content (original.py), validly structured and signed: an unsigned file is
    refused before any extraction work (verify.py);
-6. its text, extracted in a bounded worker process (the Extractor);
+6. its text, extracted in a bounded worker process (the Extractor) while step 5 validates
+   here, once the bytes show a signature dictionary;
 7. the package: original, text, report and the first manifest with its warnings
    (archive/deposit_warnings.py) and retention (retention/schedule.py), and an outbox
    entry;
@@ -20,6 +21,9 @@ module that owns its concept; nothing here knows HTTP or the CLI.
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -37,6 +41,7 @@ from kho.archive.manifest import (
     ValidationEntry,
 )
 from kho.archive.record import DepositMetadata, check_deposit, parse_metadata
+from kho.archive.signatures.document import count_signature_dictionaries
 from kho.archive.signatures.status import DocumentReport
 from kho.errors import KhoError
 from kho.indexer.errors import IndexUnavailable
@@ -78,6 +83,22 @@ class _Deposit:
     now: datetime
     access: Access
     digitization: DigitizationInfo | None
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def _extractions() -> ThreadPoolExecutor:
+    """The threads that wait on text extraction while a deposit validates (a new set
+    after a fork: a forked child has none of its parent's threads)."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kho-extract")
+            _pool_pid = os.getpid()
+        return _pool
 
 
 # The problem types of a refused deposit that conflicts with what the archive holds.
@@ -162,10 +183,7 @@ class DepositService:
         self.content.check(original.sha256, meta)
         media_type = original.media_type()
         now = self.b.now()
-        report = self.verify.validate_signed(original.data)
-        # Only a signed file is worth extracting; extraction is bounded in a worker process
-        # (indexer/extractors/sandbox.py), so a decompression bomb is refused, not served.
-        extraction = self.b.extractor.extract(original.data, media_type=media_type)
+        report, extraction = self._validate_and_extract(original.data, media_type)
         deposit = _Deposit(
             str(ULID()), meta, original, media_type, report, extraction, now, access, digitization
         )
@@ -183,6 +201,26 @@ class DepositService:
             self.b.packages.remove_outbox(deposit.record_id)
         return DepositOutcome("created", self._view(manifest), indexed, manifest.warnings)
 
+    def _validate_and_extract(
+        self, data: bytes, media_type: str
+    ) -> tuple[DocumentReport, Extraction]:
+        """The signatures validated (UnsignedDocument if there are none) and the text
+        extracted, at once: extraction runs in a bounded worker process
+        (indexer/extractors/sandbox.py, so a decompression bomb is refused, not served)
+        while validation runs here, on the other core. Only a file whose bytes hold a
+        signature dictionary is extracted before its validation ends; any other is
+        validated first, so an unsigned file is refused before any extraction work."""
+        if not count_signature_dictionaries(data):
+            report = self.verify.validate_signed(data)
+            return report, self.b.extractor.extract(data, media_type=media_type)
+        extracting = _extractions().submit(self.b.extractor.extract, data, media_type=media_type)
+        try:
+            report = self.verify.validate_signed(data)
+        except BaseException:
+            extracting.cancel()
+            raise
+        return report, extracting.result()
+
     # -- the steps that write --------------------------------------------------------------
 
     def _write_package(self, d: _Deposit) -> tuple[dict[str, str], Manifest]:
@@ -191,21 +229,22 @@ class DepositService:
         written file's hash goes into the audit event (`kho fixity` checks them)."""
         packages = self.b.packages
         report = self.verify.document(d.report, d.original.data, sha256=d.original.sha256)
-        files = dict(
-            [
-                packages.put_original(d.original.sha256, d.original.data),
-                packages.put_text(d.record_id, d.extraction.page_texts),
-                report_file := packages.put_validation(d.record_id, report),
-            ]
+        # One group: the files' fsyncs together on the local folder, overlapping requests on
+        # MinIO; all durable before the claim (next step) makes them visible.
+        written, manifest = packages.put_new_record(
+            sha256=d.original.sha256,
+            original=d.original.data,
+            record_id=d.record_id,
+            page_texts=d.extraction.page_texts,
+            report=report,
+            manifest_for=lambda report_key: self._manifest(d, report_key=report_key),
+            outbox_at=d.now,
         )
-        manifest = self._manifest(d, report_key=report_file.key)
-        files.update([packages.write_manifest(manifest)])
         if self.retention is not None:
             # WORM: the original under object lock until its retain_until, before the
             # record becomes visible.
             self.retention.lock_original(manifest)
-        packages.add_outbox(d.record_id, d.now)
-        return files, manifest
+        return dict(written), manifest
 
     def _manifest(self, d: _Deposit, *, report_key: str) -> Manifest:
         """The record's first manifest: the stated facts, the file, its text and signatures,

@@ -5,6 +5,14 @@ create-only write, hard-linked, which fails atomically if the name is taken), an
 is fsynced. A crash therefore leaves the old object or the new one, never a mix; stray
 temporary files (names starting with '.tmp-') are ignored and swept at start.
 
+The fsyncs of one write (or of `put_many`, the files of one deposit) are grouped: every
+temporary file is written first and all are fsynced together, then every name goes in and
+every folder it touched (a new folder's parent too) is fsynced together, each folder once.
+Concurrent fsyncs share the filesystem's journal commits, so a deposit of five files pays
+for about two commits instead of one per file and per folder, and the order that matters
+holds: no name is made before its bytes are on disk, and nothing returns before the names
+are.
+
 Every write and delete holds a shared lock on `.write.lock` in the folder (flock, so it is
 released when its process dies); `paused()` takes it exclusively, so a backup sees no
 write half-done and the folder stands still while it is copied (services/backup.py).
@@ -17,8 +25,10 @@ import fcntl
 import os
 import secrets
 import stat as stat_module
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -38,6 +48,54 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def _fsync_pool() -> ThreadPoolExecutor:
+    """The threads that fsync in parallel; a new set after a fork (a forked child has none
+    of its parent's threads)."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kho-fsync")
+            _pool_pid = os.getpid()
+        return _pool
+
+
+def _fsync_all(paths: Iterable[Path]) -> None:
+    """fsync every file or folder in `paths` (each once), together: the journal commits
+    one of them starts carry the others. Raises the first OSError once all have ended."""
+    unique = list(dict.fromkeys(paths))
+    if len(unique) == 1:
+        _fsync_path(unique[0])
+        return
+    errors = [
+        exc
+        for exc in _fsync_pool().map(_fsync_or_error, unique)
+        if exc is not None
+    ]
+    if errors:
+        raise errors[0]
+
+
+def _fsync_or_error(path: Path) -> OSError | None:
+    try:
+        _fsync_path(path)
+    except OSError as exc:
+        return exc
+    return None
 
 
 class LocalObjectStore:
@@ -76,7 +134,9 @@ class LocalObjectStore:
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key).split("/"))
 
-    def _make_parents(self, path: Path) -> None:
+    def _make_parents(self, path: Path, touched: set[Path]) -> None:
+        """Create the missing folders above `path`; each new folder's parent goes into
+        `touched` (a new folder is durable only once its parent's entry is on disk)."""
         missing: list[Path] = []
         parent = path.parent
         while not parent.exists():
@@ -85,9 +145,7 @@ class LocalObjectStore:
         if not missing:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        # A new folder is durable only once its own parent's entry is on disk.
-        for folder in reversed(missing):
-            _fsync_dir(folder.parent)
+        touched.update(folder.parent for folder in missing)
 
     def put(
         self,
@@ -104,6 +162,51 @@ class LocalObjectStore:
         except OSError as exc:
             raise StoreUnavailable(f"cannot write {key}: {exc.strerror or exc}") from None
 
+    def put_many(self, items: Sequence[tuple[str, bytes, bool]]) -> list[bool]:
+        """Store several small objects, (key, bytes, create_only) each, durably before it
+        returns, with their fsyncs grouped (the module's docstring). For each, whether it
+        was written: False for a create-only key that existed already (left as it was).
+        A crash before the return leaves each object old or new, never partial."""
+        paths = [self._path(key) for key, _data, _create in items]
+        try:
+            with self._locked(fcntl.LOCK_SH):
+                return self._put_many(items, paths)
+        except OSError as exc:
+            keys = ", ".join(key for key, _d, _c in items)
+            raise StoreUnavailable(f"cannot write {keys}: {exc.strerror or exc}") from None
+
+    def _put_many(self, items: Sequence[tuple[str, bytes, bool]], paths: list[Path]) -> list[bool]:
+        touched: set[Path] = set()
+        temporaries: list[Path] = []
+        try:
+            for path, (_key, data, _create) in zip(paths, items, strict=True):
+                self._make_parents(path, touched)
+                tmp = path.with_name(f"{_TMP}{secrets.token_hex(8)}-{path.name}")
+                temporaries.append(tmp)
+                with tmp.open("xb") as out:
+                    out.write(data)
+            _fsync_all(temporaries)  # the bytes, before any name points at them
+            written: list[bool] = []
+            for path, tmp, (_key, _data, create_only) in zip(
+                paths, temporaries, items, strict=True
+            ):
+                if create_only:
+                    try:
+                        os.link(tmp, path)
+                        written.append(True)
+                    except FileExistsError:
+                        written.append(False)
+                    tmp.unlink()
+                else:
+                    tmp.replace(path)
+                    written.append(True)
+                touched.add(path.parent)
+            _fsync_all(touched)  # the names, each folder once
+            return written
+        finally:
+            for tmp in temporaries:
+                tmp.unlink(missing_ok=True)
+
     def _put(
         self,
         key: str,
@@ -113,7 +216,8 @@ class LocalObjectStore:
         retain_until: datetime | None,
     ) -> ObjectInfo:
         try:
-            self._make_parents(path)
+            touched: set[Path] = set()
+            self._make_parents(path, touched)
             if create_only and path.exists():
                 raise ObjectExists(f"{key} already exists")
             tmp = path.with_name(f"{_TMP}{secrets.token_hex(8)}-{path.name}")
@@ -128,7 +232,8 @@ class LocalObjectStore:
                             out.write(chunk)
                             size += len(chunk)
                     out.flush()
-                    os.fsync(out.fileno())
+                    # The new folders' entries and the bytes, together.
+                    _fsync_all([*touched, tmp])
                 if retain_until is not None:
                     # Read-only is the most a plain folder can say about write-once; the
                     # date it is kept until goes beside it (a hidden name, never a key).
@@ -272,6 +377,19 @@ class LocalObjectStore:
         try:
             with self._locked(fcntl.LOCK_SH):
                 self._delete(key, path)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot delete {key}: {exc.strerror or exc}") from None
+
+    def discard(self, key: str) -> None:
+        """Remove an object whose removal need not survive a crash: a marker that is
+        harmless if it comes back (an outbox entry: the record is indexed again). Like
+        `delete` but without the folder's fsync; never for a write-once object."""
+        path = self._path(key)
+        try:
+            with self._locked(fcntl.LOCK_SH):
+                path.unlink(missing_ok=True)
+        except IsADirectoryError:
+            return
         except OSError as exc:
             raise StoreUnavailable(f"cannot delete {key}: {exc.strerror or exc}") from None
 

@@ -97,9 +97,16 @@ def test_a_wrong_setting_is_named_without_a_traceback(kho: Callable[..., Any]) -
     no_traceback(result)
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_ingest_prints_one_line_per_input_and_goes_on_past_bad_ones(
-    kho: Callable[..., Any], tmp_path: Path, signed_pdf: Pdf, make_pdf: Pdf, metadata: Meta
+    kho: Callable[..., Any],
+    tmp_path: Path,
+    signed_pdf: Pdf,
+    make_pdf: Pdf,
+    metadata: Meta,
+    jobs: str,
 ) -> None:
+    """The same lines in the same order with --jobs 2 (worker processes) as with one."""
     files = {
         "good.pdf": signed_pdf("GIẤY KHAI SINH", ("Họ tên", "Trần Văn Đức")),
         "unsigned.pdf": make_pdf("GIẤY KHAI SINH"),
@@ -112,7 +119,7 @@ def test_ingest_prints_one_line_per_input_and_goes_on_past_bad_ones(
     (tmp_path / "meta.json").write_text(json.dumps(metas, ensure_ascii=False), encoding="utf-8")
     args = [*files, "missing.pdf", "--metadata", "meta.json"]
 
-    result = kho("ingest", *args)
+    result = kho("ingest", "--jobs", jobs, *args)
     assert result.returncode == 1, result.stderr
     no_traceback(result)
     out = lines(result.stdout)
@@ -134,11 +141,47 @@ def test_ingest_prints_one_line_per_input_and_goes_on_past_bad_ones(
     (tmp_path / "pair.json").write_text(
         json.dumps([metas[0], metas[3]], ensure_ascii=False), encoding="utf-8"
     )
-    again = kho("ingest", "good.pdf", "second.pdf", "--metadata", "pair.json")
+    again = kho("ingest", "--jobs", jobs, "good.pdf", "second.pdf", "--metadata", "pair.json")
     assert again.returncode == 0, again.stderr
     repeated = lines(again.stdout)
     assert [line["outcome"] for line in repeated] == ["existing", "existing"]
     assert repeated[0]["record_id"] == out[0]["record_id"]
+
+
+def test_ingest_with_jobs_deposits_every_file_once_and_counts_them(
+    kho: Callable[..., Any], tmp_path: Path, signed_pdf: Pdf, metadata: Meta
+) -> None:
+    """Two workers over twelve files: every file created once, in input order, the progress
+    on stderr counting to the end; the same bytes twice in one run (two codes) are one
+    record and one duplicate-content conflict, whichever worker took them first."""
+    names = []
+    for n in range(12):
+        name = f"kq-{n:02d}.pdf"
+        (tmp_path / name).write_bytes(signed_pdf("GIẤY KHAI SINH", ("Số thứ tự", str(n))))
+        names.append(name)
+    names.append("kq-00.pdf")  # the same bytes again, under another result code
+    metas = [metadata() for _ in names]
+    (tmp_path / "meta.json").write_text(json.dumps(metas, ensure_ascii=False), encoding="utf-8")
+    result = kho("ingest", "--jobs", "2", *names, "--metadata", "meta.json")
+    assert result.returncode == 1, result.stderr
+    no_traceback(result)
+    out = lines(result.stdout)
+    assert [line["index"] for line in out] == list(range(13))
+    assert [line["outcome"] for line in out[:12]] == ["created"] * 12
+    assert len({line["record_id"] for line in out[:12]}) == 12
+    assert out[12]["outcome"] == "conflict"
+    assert out[12]["problem"]["type"] == "/problems/duplicate-content"
+    assert out[12]["record_id"] == out[0]["record_id"]
+    assert "13/13" in result.stderr, result.stderr
+    fixity = kho("fixity")
+    assert fixity.returncode == 0, fixity.stdout + fixity.stderr
+
+
+def test_ingest_jobs_must_be_positive(kho: Callable[..., Any], tmp_path: Path) -> None:
+    result = kho("ingest", "--jobs", "0", "a.pdf", "--metadata", "m.json")
+    assert result.returncode == 64
+    assert "--jobs" in result.stderr
+    no_traceback(result)
 
 
 def test_ingest_reports_a_conflict(

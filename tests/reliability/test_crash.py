@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,38 +44,72 @@ def corpus(
     return names
 
 
+def _alive_in_group(group: int) -> list[int]:
+    """The processes of a process group still running (zombies, awaiting their reaper,
+    no longer write)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def _wait_for_group_gone(group: int) -> None:
+    """Every process of the killed group has ended (none still writes)."""
+    deadline = time.monotonic() + 30
+    while _alive_in_group(group):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"processes {_alive_in_group(group)} alive after SIGKILL")
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_after", [0, 3, 9])
+@pytest.mark.parametrize(("kill_after", "jobs"), [(0, 1), (3, 1), (9, 1), (0, 2), (9, 2)])
 def test_kill_9_during_ingest_loses_nothing_acknowledged(
-    stack: str, tmp_path: Path, pki: TestPKI, corpus: list[str], kill_after: int
+    stack: str, tmp_path: Path, pki: TestPKI, corpus: list[str], kill_after: int, jobs: int
 ) -> None:
+    """With --jobs 2 the whole process group is killed (the command, its worker processes
+    and their extraction workers), as kill -9 of a terminal's job does."""
     overrides = settings_overrides(stack, tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHO_")}
     env.update({f"KHO_{k.upper()}": str(v) for k, v in overrides.items()})
     env["KHO_TRUST_ROOTS"] = str(pki.root_cert_path)
     env["KHO_TRUST_INTERMEDIATES"] = os.pathsep.join(map(str, pki.intermediate_cert_paths))
 
+    command = [KHO, "ingest", *corpus, "--metadata", "meta.json", "--quiet", "--jobs", str(jobs)]
     proc = subprocess.Popen(
-        [KHO, "ingest", *corpus, "--metadata", "meta.json", "--quiet"],
+        command,
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        start_new_session=True,
     )
     assert proc.stdout is not None
+
+    def kill() -> None:
+        os.killpg(proc.pid, signal.SIGKILL)
+
     acknowledged: list[dict[str, Any]] = []
     if kill_after == 0:
-        # somewhere in the first deposit, before any line
-        proc.send_signal(signal.SIGKILL)
+        if jobs > 1:
+            time.sleep(3)  # the workers started, their first deposits under way
+        # somewhere in the first deposits, before any line
+        kill()
     else:
         for line in proc.stdout:
             acknowledged.append(json.loads(line))
             if len(acknowledged) >= kill_after:
-                proc.send_signal(signal.SIGKILL)
+                kill()
                 break
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
+    _wait_for_group_gone(proc.pid)
 
     settings = load_settings(
         _env_file=None,
@@ -101,7 +136,7 @@ def test_kill_9_during_ingest_loses_nothing_acknowledged(
         services.close()
 
     rerun = subprocess.run(
-        [KHO, "ingest", *corpus, "--metadata", "meta.json", "--quiet"],
+        command,
         cwd=tmp_path,
         env=env,
         capture_output=True,
