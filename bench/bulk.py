@@ -259,17 +259,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--work", required=True, metavar="DIR", help="the archive's folder "
-                        "(DIR/data is its KHO_DATA_DIR); a later run goes on from what is there")
+    parser.add_argument(
+        "--work",
+        required=True,
+        metavar="DIR",
+        help="the archive's folder "
+        "(DIR/data is its KHO_DATA_DIR); a later run goes on from what is there",
+    )
     parser.add_argument("-n", type=int, default=1_000_000, help="results (default 1,000,000)")
     parser.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
     parser.add_argument("--start", type=int, help="build only [START, END) (one process)")
     parser.add_argument("--end", type=int)
     parser.add_argument("--batch", type=int, default=5000, help="results per index transaction")
-    parser.add_argument("--full", action="store_true", help="also write each record's text "
-                        "and validation report in its package (about 36 KiB a record, not 20)")
-    parser.add_argument("--audit", action="store_true", help="also write a deposit audit event "
-                        "per result (off by default)")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="also write each record's text "
+        "and validation report in its package (about 36 KiB a record, not 20)",
+    )
+    parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="also write a deposit audit event per result (off by default)",
+    )
     args = parser.parse_args()
     work = Path(args.work)
     state = work / STATE
@@ -292,8 +304,20 @@ def main() -> int:
     started = time.perf_counter()
     procs = [
         subprocess.Popen(
-            [sys.executable, __file__, "--work", str(work), "-n", str(args.n), "--start",
-             str(a), "--end", str(b), "--batch", str(args.batch)]
+            [
+                sys.executable,
+                __file__,
+                "--work",
+                str(work),
+                "-n",
+                str(args.n),
+                "--start",
+                str(a),
+                "--end",
+                str(b),
+                "--batch",
+                str(args.batch),
+            ]
             + (["--audit"] if args.audit else [])
             + (["--full"] if args.full else [])
         )
