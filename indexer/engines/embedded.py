@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -443,8 +444,11 @@ def _facet_counts(rows: Sequence[Sequence[Any]]) -> dict[str, list[tuple[str, in
     columns from the fourth on are the FACET_FIELDS, in order."""
     facets: dict[str, list[tuple[str, int]]] = {}
     for i, name in enumerate(FACET_FIELDS, start=3):
-        counts = Counter(str(row[i]) for row in rows if row[i] is not None)
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        counts = Counter(map(itemgetter(i), rows))
+        counts.pop(None, None)
+        ranked = sorted(
+            ((str(value), n) for value, n in counts.items()), key=lambda item: (-item[1], item[0])
+        )
         facets[name] = ranked[:20]
     return facets
 
