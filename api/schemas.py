@@ -100,7 +100,7 @@ class SearchList(BaseModel):
     total_relation: Literal["eq", "gte"] = Field(
         "eq",
         description="`eq`: `total` counts every match; `gte`: there are at least `total` "
-        "(a search counts up to 10,000 matches, and its facets count those)",
+        "(a search counts up to 2,000 matches, and its facets count those)",
     )
     page: int
     page_size: int

@@ -44,8 +44,10 @@ FACET_FIELDS = ("result_type", "procedure_code", "issuer_code", "status")
 
 # A search counts its matches up to this many (and its facets count those): beyond it the
 # total is reported as a lower bound (`total_relation` "gte"), as Elasticsearch's
-# track_total_hits does by default, so a common word costs no pass over every match.
-COUNT_BOUND = 10_000
+# track_total_hits does, so a common word costs no pass over every match. Not ES's 10,000:
+# at 1,000,000 records on the 2-core bench machine, 10,000 candidates cost the embedded
+# engine 120-300 ms a search, 2,000 cost 25-60 ms (bench/bulk.py, notes in BENCHMARKS.md).
+COUNT_BOUND = 2_000
 
 
 # The exact fields every engine filters and sorts on: the record model's indexed fields,

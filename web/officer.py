@@ -172,7 +172,7 @@ def search(request: Request, user: Officer, q: str = "") -> Response:
 
 
 def _count_text(request: Request, total: int, relation: str) -> str:
-    """A search's total as shown: "ít nhất 10.000" (at least 10,000) when the search
+    """A search's total as shown: "ít nhất 2.000" (at least 2,000) when the search
     stopped counting (indexer.index.COUNT_BOUND), the number alone otherwise."""
     shown = f"{total:,}".replace(",", "." if lang_of(request) == "vi" else ",")
     if relation == "gte":

@@ -314,11 +314,12 @@ class EmbeddedSearchIndex:
 
         With words, the candidates are the `count_bound` most recently indexed matches of
         the words (FTS5 reads its postings newest first and stops there), filtered, ranked
-        by BM25 and then by issue day; with more matches than that the total is the count
-        among them, marked `gte` (at least). Without words, the candidates are the newest
-        `count_bound` by issue day that pass the filters. A search within one subject
-        (`subject_id`) ranks every match of that subject (they are few), counted up to
-        the bound like the others."""
+        by BM25 and then by issue day; with more matches than that, they are ranked by
+        issue day alone (score 0: BM25 would count every match of each word first) and the
+        total is the count among them, marked `gte` (at least). Without words, the
+        candidates are the newest `count_bound` by issue day that pass the filters. A
+        search within one subject (`subject_id`) ranks every match of that subject (they
+        are few), counted up to the bound like the others."""
         terms = query_terms(query.q)
         where: list[str] = []
         params: dict[str, Any] = {"day": query.today.isoformat()}
@@ -360,13 +361,21 @@ class EmbeddedSearchIndex:
                         params,
                     ).fetchall()
                 else:
-                    scored = conn.execute(
-                        f"SELECT rowid, {_SCORE} FROM fts WHERE fts MATCH :match "
-                        "ORDER BY rowid DESC LIMIT :cap",
+                    # The newest matches' row ids only: BM25 would first count every row
+                    # holding each word (its IDF), a pass over every match of a common word.
+                    found = conn.execute(
+                        "SELECT rowid FROM fts WHERE fts MATCH :match ORDER BY rowid DESC "
+                        "LIMIT :cap",
                         params,
                     ).fetchall()
-                    full = len(scored) > window
-                    scored = scored[:window]
+                    full = len(found) > window
+                    if full:
+                        # More than the bound: ranked by issue day (score 0), not BM25.
+                        scored = [(rid, 0.0) for (rid,) in found[:window]]
+                    else:
+                        scored = conn.execute(
+                            f"SELECT rowid, {_SCORE} FROM fts WHERE fts MATCH :match", params
+                        ).fetchall()
                 scores = dict(scored)
                 clause = " AND ".join(["d.rid IN (SELECT value FROM json_each(:rids))", *where])
                 params["rids"] = json.dumps(list(scores))
