@@ -46,7 +46,7 @@ FACET_FIELDS = ("result_type", "procedure_code", "issuer_code", "status")
 # total is reported as a lower bound (`total_relation` "gte"), as Elasticsearch's
 # track_total_hits does, so a common word costs no pass over every match. Not ES's 10,000:
 # at 1,000,000 records on the 2-core bench machine, 10,000 candidates cost the embedded
-# engine 120-300 ms a search, 2,000 cost 25-60 ms (bench/bulk.py, notes in BENCHMARKS.md).
+# engine 120-300 ms a search, 2,000 cost 25-60 ms (an archive from bench/bulk.py).
 COUNT_BOUND = 2_000
 
 
