@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -97,6 +97,11 @@ class FacetValue(BaseModel):
 class SearchList(BaseModel):
     items: list[SearchItem]
     total: int
+    total_relation: Literal["eq", "gte"] = Field(
+        "eq",
+        description="`eq`: `total` counts every match; `gte`: there are at least `total` "
+        "(a search counts up to 2,000 matches, and its facets count those)",
+    )
     page: int
     page_size: int
     facets: dict[str, list[FacetValue]]

@@ -204,7 +204,9 @@ def main() -> int:
     settings = load_settings(_env_file=None, **overrides)
     services = build_services(settings)
     rng = random.Random(468)
-    corpus = Corpus(args.n)
+    # An archive built by bench/bulk.py keeps the day its corpus was drawn for.
+    drawn = work / "bulk" / "today"
+    corpus = Corpus(args.n, today=date.fromisoformat(drawn.read_text()) if drawn.exists() else None)
 
     # Resumable: result i is the same in every run, so a run over a kept --work folder goes on
     # from the number of results already archived.

@@ -7,6 +7,7 @@ wrapped in <mark>, the rest of the text is HTML-escaped (document text is untrus
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Collection, Mapping
@@ -18,6 +19,9 @@ __all__ = ["highlight", "hit_highlights", "query_terms"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
+
+# The words of documents repeat (a form's labels, common names): each is folded once.
+_fold_word = functools.lru_cache(maxsize=65536)(fold)
 
 
 def query_terms(q: str) -> list[str]:
@@ -36,7 +40,7 @@ def highlight(
         return []
     text = _SPACE.sub(" ", normalize(text))
     wanted = set(terms)
-    spans = [m.span() for m in _WORD.finditer(text) if fold(m.group()) in wanted]
+    spans = [m.span() for m in _WORD.finditer(text) if _fold_word(m.group()) in wanted]
     if not spans:
         return []
     fragments: list[str] = []

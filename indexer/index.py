@@ -27,6 +27,7 @@ from kho.archive.status import Status, Validity, validity_of
 from kho.archive.view import StoredView, stored_view
 
 __all__ = [
+    "COUNT_BOUND",
     "FACET_FIELDS",
     "FILTER_FIELDS",
     "Hit",
@@ -40,6 +41,13 @@ __all__ = [
 
 # The fields search results are counted by, in the order a UI shows them.
 FACET_FIELDS = ("result_type", "procedure_code", "issuer_code", "status")
+
+# A search counts its matches up to this many (and its facets count those): beyond it the
+# total is reported as a lower bound (`total_relation` "gte"), as Elasticsearch's
+# track_total_hits does, so a common word costs no pass over every match. Not ES's 10,000:
+# at 1,000,000 records on the 2-core bench machine, 10,000 candidates cost the embedded
+# engine 120-300 ms a search, 2,000 cost 25-60 ms (an archive from bench/bulk.py).
+COUNT_BOUND = 2_000
 
 
 # The exact fields every engine filters and sorts on: the record model's indexed fields,
@@ -203,6 +211,9 @@ class ResultPage:
     hits: tuple[Hit, ...]
     total: int
     facets: Mapping[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # "eq": `total` is every match; "gte": there are more, `total` is a lower bound (a
+    # search counts up to COUNT_BOUND matches, and its facets count those).
+    total_relation: str = "eq"
 
 
 class Rebuild(Protocol):
@@ -220,6 +231,9 @@ class Rebuild(Protocol):
 @runtime_checkable
 class SearchIndex(Protocol):
     name: str
+    # How many matches a search counts (and its facets count) before it reports its
+    # total as a lower bound (COUNT_BOUND unless a test sets it lower).
+    count_bound: int
 
     def upsert(self, documents: Sequence[IndexDocument]) -> None:
         """Add or replace documents; searchable when this returns (refresh on write).

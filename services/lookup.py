@@ -137,6 +137,7 @@ class SearchService:
             page=query.page,
             page_size=query.page_size,
             facets=facets,
+            total_relation=result.total_relation,
         )
 
 

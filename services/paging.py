@@ -19,6 +19,9 @@ class Page:
     page: int
     page_size: int
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # A search's: "eq" if `total` is every match, "gte" if it is a lower bound (searches
+    # count up to indexer.index.COUNT_BOUND matches).
+    total_relation: str = "eq"
 
 
 def check_paging(page: int, page_size: int) -> None:

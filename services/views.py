@@ -74,6 +74,7 @@ def search_body(page: Page) -> dict[str, Any]:
     return {
         "items": [{**item, "record": with_links(item["record"])} for item in page.items],
         "total": page.total,
+        "total_relation": page.total_relation,
         "page": page.page,
         "page_size": page.page_size,
         "facets": page.facets,

@@ -27,7 +27,7 @@ from kho.services.errors import InvalidQuery
 from kho.services.lookup import MAX_PAGE_SIZE
 from kho.services.queries import LookupQuery, SearchQuery
 from kho.services.views import reusable_first
-from kho.web.i18n import gettext
+from kho.web.i18n import gettext, lang_of
 from kho.web.pages import check_record_id, error_page, int_param, page_links, render_page
 from kho.web.reports import INDICATIONS, describe_indication
 from kho.web.session import WebUser, dossier_code, require_roles, web_access
@@ -164,11 +164,20 @@ def search(request: Request, user: Officer, q: str = "") -> Response:
         )
     context.update(
         results=results,
-        total=found.total,
+        total=_count_text(request, found.total, found.total_relation),
         facets=_facets(request, found.facets, results),
         pages=page_links(request, found.total, page, size),
     )
     return render_page(request, "officer/search.html", context)
+
+
+def _count_text(request: Request, total: int, relation: str) -> str:
+    """A search's total as shown: "ít nhất 2.000" (at least 2,000) when the search
+    stopped counting (indexer.index.COUNT_BOUND), the number alone otherwise."""
+    shown = f"{total:,}".replace(",", "." if lang_of(request) == "vi" else ",")
+    if relation == "gte":
+        return gettext(request, "ít nhất %(count)s") % {"count": shown}
+    return shown
 
 
 def _status(value: str | None) -> Status | None:

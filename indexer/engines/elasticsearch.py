@@ -56,6 +56,7 @@ from kho.indexer.engines.elasticsearch_queries import (
 from kho.indexer.errors import IndexUnavailable
 from kho.indexer.highlight import hit_highlights, query_terms
 from kho.indexer.index import (
+    COUNT_BOUND,
     FACET_FIELDS,
     Hit,
     IndexDocument,
@@ -108,7 +109,10 @@ class ElasticsearchIndex:
 
     name = "elasticsearch"
 
-    def __init__(self, url: str, prefix: str, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, url: str, prefix: str, *, timeout_s: float = 10.0, count_bound: int = COUNT_BOUND
+    ) -> None:
+        self.count_bound = count_bound
         self.url = url
         self.prefix = prefix
         self.alias = f"{prefix}-records"
@@ -521,6 +525,10 @@ class ElasticsearchIndex:
             if name != "status"
         }
         aggregations["status"] = {"filters": {"filters": statuses}}
+        # The facets count the best-ranked `count_bound` matches, as the embedded engine
+        # counts its bounded candidates: all of them when there are no more than that.
+        bound = self.count_bound
+        sampled = {"sample": {"sampler": {"shard_size": bound}, "aggs": aggregations}}
         source = [*HIT_SOURCE, "view.text"] if terms else HIT_SOURCE
 
         def run() -> ResultPage:
@@ -530,18 +538,21 @@ class ElasticsearchIndex:
                 sort=sort,
                 from_=(query.page - 1) * query.page_size,
                 size=query.page_size,
-                track_total_hits=True,
+                track_total_hits=bound,
                 source_includes=source,
-                aggregations=aggregations,
+                aggregations=sampled,
             )
             total = int(response["hits"]["total"]["value"])
+            relation = str(response["hits"]["total"].get("relation", "eq"))
             hits = []
             for raw in response["hits"]["hits"]:
                 hit = self._hit(raw, score=float(raw.get("_score") or 0.0) if terms else 0.0)
                 body = str(raw["_source"]["view"].get("text", "")) if terms else ""
                 hits.append(replace(hit, highlights=hit_highlights(hit.record, body, terms)))
-            facets = facets_of(response["aggregations"]) if total else {}
-            return ResultPage(hits=tuple(hits), total=total, facets=facets)
+            facets = facets_of(response["aggregations"]["sample"]) if total else {}
+            return ResultPage(
+                hits=tuple(hits), total=total, facets=facets, total_relation=relation
+            )
 
         return self._call("searching", run)
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from kho.indexer.engines.sqlite import SqliteFile
 from kho.indexer.folding import fold, words
 from kho.indexer.highlight import hit_highlights, query_terms
 from kho.indexer.index import (
+    COUNT_BOUND,
     FACET_FIELDS,
     FILTER_FIELDS,
     Hit,
@@ -61,6 +64,17 @@ _DOCS = ",\n    ".join(
     ["rid INTEGER PRIMARY KEY", *map(_column, FILTER_FIELDS), "record TEXT NOT NULL"]
 )
 
+# What a search reads of each candidate (its order, its filters, its facets, its status),
+# in two covering indexes: by row (the candidates of words) and by issue day (those of
+# filters alone), so a candidate costs an index entry, not a row with its record view.
+_CANDIDATE = (
+    "issued_on, record_id, result_type, procedure_code, issuer_code, indication, "
+    "valid_from, valid_until, revoked_on, superseded_on, disposed"
+)
+_RECENT = _CANDIDATE.replace("issued_on", "issued_on DESC", 1)
+_CANDIDATE_INDEXES = f"""CREATE INDEX IF NOT EXISTS docs_candidates ON docs (rid, {_CANDIDATE});
+CREATE INDEX IF NOT EXISTS docs_recent ON docs ({_RECENT});"""
+
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS docs (
     {_DOCS}
@@ -75,6 +89,7 @@ CREATE INDEX IF NOT EXISTS docs_issued ON docs (issued_on DESC, record_id);
 CREATE INDEX IF NOT EXISTS docs_procedure ON docs (procedure_code);
 CREATE INDEX IF NOT EXISTS docs_result_type ON docs (result_type);
 CREATE INDEX IF NOT EXISTS docs_issuer ON docs (issuer_code);
+{_CANDIDATE_INDEXES}
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     meta, body, meta_folded, body_folded,
     tokenize = 'unicode61 remove_diacritics 0'
@@ -106,6 +121,9 @@ _SIGNATURE_SQL = {
     SignaturePolicy.total_passed: "d.indication = :passed",
     SignaturePolicy.any: "d.indication IS NOT NULL",
 }
+
+# BM25 with the columns weighted: metadata over body, as written over folded.
+_SCORE = "-bm25(fts, 4.0, 2.0, 2.0, 1.0)"
 
 _COLUMNS = (
     "d.rid, d.record_id, d.valid_from, d.valid_until, d.revoked_on, d.superseded_on, "
@@ -144,8 +162,11 @@ class EmbeddedSearchIndex:
 
     name = "embedded"
 
-    def __init__(self, path: Path, *, busy_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout_s: float = 10.0, count_bound: int = COUNT_BOUND
+    ) -> None:
         self.path = path
+        self.count_bound = count_bound
         # FULL: a committed index write survives power loss, since the outbox entry that
         # would replay it is removed right after.
         self._db = SqliteFile(
@@ -288,14 +309,20 @@ class EmbeddedSearchIndex:
         return ResultPage(hits=tuple(self._hit(r) for r in rows), total=total)
 
     def search(self, query: SearchQuery) -> ResultPage:
+        """Ranked matches, their total counted up to `count_bound` and facets over the
+        matches counted (indexer/index.py COUNT_BOUND): no pass over every match.
+
+        With words, the candidates are the `count_bound` most recently indexed matches of
+        the words (FTS5 reads its postings newest first and stops there), filtered, ranked
+        by BM25 and then by issue day; with more matches than that, they are ranked by
+        issue day alone (score 0: BM25 would count every match of each word first) and the
+        total is the count among them, marked `gte` (at least). Without words, the
+        candidates are the newest `count_bound` by issue day that pass the filters. A
+        search within one subject (`subject_id`) ranks every match of that subject (they
+        are few), counted up to the bound like the others."""
         terms = query_terms(query.q)
         where: list[str] = []
         params: dict[str, Any] = {"day": query.today.isoformat()}
-        source = "docs d"
-        if terms:
-            source = "fts JOIN docs d ON d.rid = fts.rowid"
-            where.append("fts MATCH :match")
-            params["match"] = _match_expression(query.q)
         for name in ("procedure_code", "result_type", "issuer_code", "indication"):
             value = getattr(query, name)
             if value is not None:
@@ -313,43 +340,101 @@ class EmbeddedSearchIndex:
         if query.status is not None:
             where.append(f"{_STATUS_SQL} = :status")
             params["status"] = query.status.value
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
-        score = "-bm25(fts, 4.0, 2.0, 2.0, 1.0)" if terms else "0.0"
-        order = "score DESC, " if terms else ""
-        params["limit"] = query.page_size
-        params["offset"] = (query.page - 1) * query.page_size
+        offset = (query.page - 1) * query.page_size
+        bound = self.count_bound
+        window = max(bound, offset + query.page_size)
+        params["cap"] = window + 1
+        facet_columns = ", ".join(
+            _STATUS_SQL if name == "status" else f"d.{name}" for name in FACET_FIELDS
+        )
         with self._db.errors("searching"):
             conn = self._db.conn
-            total = conn.execute(
-                f"SELECT count(*) FROM {source} {clause}",
-                params,
-            ).fetchone()[0]
-            body = ", fts.body" if terms else ", ''"
-            rows = conn.execute(
-                f"SELECT {_COLUMNS}, {score} AS score{body} FROM {source} {clause} "
-                f"ORDER BY {order}d.issued_on DESC, d.record_id LIMIT :limit OFFSET :offset",
-                params,
-            ).fetchall()
-            facets = self._facets(conn, source, clause, params) if total else {}
+            full = False
+            if terms:
+                params["match"] = _match_expression(query.q)
+                if query.subject_id is not None:
+                    # One subject's records: few, so every match is ranked and counted.
+                    scored = conn.execute(
+                        f"SELECT fts.rowid, {_SCORE} FROM fts JOIN docs d ON d.rid = fts.rowid "
+                        "WHERE fts MATCH :match AND d.rid IN "
+                        "(SELECT rid FROM subjects WHERE subject_id = :subject_id)",
+                        params,
+                    ).fetchall()
+                else:
+                    # The newest matches' row ids only: BM25 would first count every row
+                    # holding each word (its IDF), a pass over every match of a common word.
+                    found = conn.execute(
+                        "SELECT rowid FROM fts WHERE fts MATCH :match ORDER BY rowid DESC "
+                        "LIMIT :cap",
+                        params,
+                    ).fetchall()
+                    full = len(found) > window
+                    if full:
+                        # More than the bound: ranked by issue day (score 0), not BM25.
+                        scored = [(rid, 0.0) for (rid,) in found[:window]]
+                    else:
+                        scored = conn.execute(
+                            f"SELECT rowid, {_SCORE} FROM fts WHERE fts MATCH :match", params
+                        ).fetchall()
+                scores = dict(scored)
+                clause = " AND ".join(["d.rid IN (SELECT value FROM json_each(:rids))", *where])
+                params["rids"] = json.dumps(list(scores))
+                candidates = conn.execute(
+                    f"SELECT d.rid, d.issued_on, d.record_id, {facet_columns} "
+                    f"FROM docs d INDEXED BY docs_candidates WHERE {clause}",
+                    params,
+                ).fetchall()
+                # BM25 first, then the newest issue day, then the record id (as before).
+                candidates.sort(key=lambda r: r[2])
+                candidates.sort(key=lambda r: (scores[r[0]], r[1]), reverse=True)
+            else:
+                clause = ("WHERE " + " AND ".join(where)) if where else ""
+                # Newest first along the issue-day index, stopping at the bound (a filter
+                # index would sort every record of a common result type first); one
+                # subject's few records are found by the planner's choice.
+                hint = "" if query.subject_id is not None else " INDEXED BY docs_recent"
+                candidates = conn.execute(
+                    f"SELECT d.rid, d.issued_on, d.record_id, {facet_columns} FROM docs d{hint} "
+                    f"{clause} ORDER BY d.issued_on DESC, d.record_id LIMIT :cap",
+                    params,
+                ).fetchall()
+                full = len(candidates) > window
+                candidates = candidates[:window]
+                scores = {}
+            total = len(candidates)
+            if full or total > bound:
+                full, total = True, min(total, bound)
+            page = [r[0] for r in candidates[offset : offset + query.page_size]]
+            rows = self._page_rows(conn, page, with_body=bool(terms), day=params["day"])
+        counted = candidates if not full else candidates[:bound]
+        facets = _facet_counts(counted) if total else {}
         hits = []
         for row in rows:
-            hit = self._hit(row, score=float(row[9]))
-            hits.append(replace(hit, highlights=hit_highlights(hit.record, row[10], terms)))
-        return ResultPage(hits=tuple(hits), total=total, facets=facets)
+            hit = self._hit(row, score=scores.get(row[0], 0.0))
+            hits.append(replace(hit, highlights=hit_highlights(hit.record, row[9], terms)))
+        return ResultPage(
+            hits=tuple(hits),
+            total=total,
+            facets=facets,
+            total_relation="gte" if full else "eq",
+        )
 
-    def _facets(
-        self, conn: sqlite3.Connection, source: str, clause: str, params: dict[str, Any]
-    ) -> dict[str, list[tuple[str, int]]]:
-        facets: dict[str, list[tuple[str, int]]] = {}
-        for name in FACET_FIELDS:
-            expr = _STATUS_SQL if name == "status" else f"d.{name}"
-            rows = conn.execute(
-                f"SELECT {expr} AS value, count(*) AS n FROM {source} {clause} "
-                "GROUP BY value ORDER BY n DESC, value LIMIT 20",
-                params,
-            ).fetchall()
-            facets[name] = [(str(value), int(n)) for value, n in rows]
-        return facets
+    @staticmethod
+    def _page_rows(
+        conn: sqlite3.Connection, rids: list[int], *, with_body: bool, day: str
+    ) -> list[tuple[Any, ...]]:
+        if not rids:
+            return []
+        body = "(SELECT body FROM fts WHERE fts.rowid = d.rid)" if with_body else "''"
+        found = {
+            row[0]: tuple(row)
+            for row in conn.execute(
+                f"SELECT {_COLUMNS}, {body} FROM docs d "
+                "WHERE d.rid IN (SELECT value FROM json_each(:rids))",
+                {"rids": json.dumps(rids), "day": day},
+            )
+        }
+        return [found[rid] for rid in rids if rid in found]
 
     def count(self) -> int:
         with self._db.errors("counting"):
@@ -361,6 +446,20 @@ class EmbeddedSearchIndex:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _facet_counts(rows: Sequence[Sequence[Any]]) -> dict[str, list[tuple[str, int]]]:
+    """The facets (the 20 commonest values of each field) over candidate rows whose
+    columns from the fourth on are the FACET_FIELDS, in order."""
+    facets: dict[str, list[tuple[str, int]]] = {}
+    for i, name in enumerate(FACET_FIELDS, start=3):
+        counts = Counter(map(itemgetter(i), rows))
+        counts.pop(None, None)
+        ranked = sorted(
+            ((str(value), n) for value, n in counts.items()), key=lambda item: (-item[1], item[0])
+        )
+        facets[name] = ranked[:20]
+    return facets
 
 
 def _allowed(

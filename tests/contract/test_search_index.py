@@ -458,3 +458,69 @@ def test_a_new_verdict_changes_reusability_at_once(index: SearchIndex) -> None:
     assert ids(
         index.lookup(LookupQuery(subject_id=DUC, valid_on=D, signature_policy=SignaturePolicy.any))
     ) == {rid}
+
+
+# -- bounded counts (issue 18): a common word costs no pass over every match -----------------
+
+
+def test_a_search_counts_up_to_the_bound_and_says_so(index: SearchIndex) -> None:
+    index.count_bound = 5
+    index.upsert([doc(text="chung nhan", issued_on=date(2026, 1, n)) for n in range(1, 9)])
+    result = index.search(SearchQuery(today=D, q="chung nhan", page_size=3))
+    assert (result.total, result.total_relation) == (5, "gte")
+    assert len(result.hits) == 3
+    # The facets count the matches counted, no more.
+    assert sum(n for _, n in result.facets["result_type"]) == 5
+    assert sum(n for _, n in result.facets["status"]) == 5
+
+
+def test_filters_alone_are_counted_up_to_the_bound_too(index: SearchIndex) -> None:
+    index.count_bound = 5
+    index.upsert(
+        [doc(issued_on=date(2026, 1, n)) for n in range(1, 9)]
+        + [doc(result_type="Phiếu lý lịch tư pháp")]
+    )
+    result = index.search(SearchQuery(today=D, result_type="Giấy khai sinh", page_size=20))
+    assert (result.total, result.total_relation) == (5, "gte")
+    # Newest first, and every match is still reachable page by page.
+    assert [h.record["result_type"] for h in result.hits] == ["Giấy khai sinh"] * 8
+    days = [h.record_id for h in result.hits]
+    assert len(set(days)) == 8
+    assert dict(result.facets["result_type"]) == {"Giấy khai sinh": 5}
+
+
+def test_at_or_under_the_bound_the_count_and_facets_are_exact(index: SearchIndex) -> None:
+    index.count_bound = 5
+    index.upsert(
+        [doc(text="chung nhan") for _ in range(4)]
+        + [doc(text="chung nhan", result_type="Phiếu lý lịch tư pháp")]
+        + [doc(text="khac") for _ in range(3)]
+    )
+    result = index.search(SearchQuery(today=D, q="chung nhan"))
+    assert (result.total, result.total_relation) == (5, "eq")
+    assert dict(result.facets["result_type"]) == {"Giấy khai sinh": 4, "Phiếu lý lịch tư pháp": 1}
+    filtered = index.search(
+        SearchQuery(today=D, q="chung nhan", result_type="Phiếu lý lịch tư pháp")
+    )
+    assert (filtered.total, filtered.total_relation) == (1, "eq")
+
+
+def test_ranking_over_a_bounded_count_keeps_the_best_first(index: SearchIndex) -> None:
+    index.count_bound = 3
+    best = doc(names=("Khổng Minh Tài",), text="khong minh tai khong minh tai")
+    index.upsert([doc(text="khong minh tai", issued_on=date(2025, 1, n)) for n in range(1, 3)])
+    index.upsert([best])
+    result = index.search(SearchQuery(today=D, q="Khổng Minh Tài"))
+    assert result.total_relation == "eq" and result.total == 3
+    assert result.hits[0].record_id == best.record_id
+
+
+def test_a_search_within_one_subject_finds_all_of_its_matches(index: SearchIndex) -> None:
+    index.count_bound = 2
+    mine = [doc(text="chung nhan") for _ in range(3)]
+    index.upsert(mine)
+    lan = [doc(text="chung nhan", subject_ids=(LAN,), names=("Lê Thị Lan",)) for _ in range(5)]
+    index.upsert(lan)
+    result = index.search(SearchQuery(today=D, q="chung nhan", subject_id=DUC))
+    assert (result.total, result.total_relation) == (2, "gte")
+    assert ids(result) == {d.record_id for d in mine}

@@ -244,3 +244,16 @@ def test_the_pages_need_a_session_and_a_role(client: TestClient, services: Servi
     make_user(services, "luutru", "records_manager")
     assert login(client, "luutru").status_code == 303
     assert client.get("/search").status_code == 403
+
+
+def test_a_search_that_stopped_counting_says_at_least(
+    officer: TestClient, counter: Counter, services: Services
+) -> None:
+    set_dossier(officer)
+    exact = officer.get("/search", params={"q": "tran van duc"})
+    assert re.search(r"Số kết quả tìm thấy: \d+<", exact.text)
+    services.backends.index.count_bound = 2  # as a search over more than 10,000 matches
+    page = officer.get("/search", params={"q": "tran van duc"})
+    assert "Số kết quả tìm thấy: ít nhất 2<" in page.text
+    english = officer.get("/search", params={"q": "tran van duc", "lang": "en"})
+    assert "at least 2<" in english.text
