@@ -313,7 +313,8 @@ class EmbeddedSearchIndex:
         matches counted (indexer/index.py COUNT_BOUND): no pass over every match.
 
         With words, the candidates are the `count_bound` most recently indexed matches of
-        the words (FTS5 reads its postings newest first and stops there), filtered, ranked
+        the words that pass the filters (FTS5 reads its postings newest first, each checked
+        against the filters on its covering index entry, and stops there), ranked
         by BM25 and then by issue day; with more matches than that, they are ranked by
         issue day alone (score 0: BM25 would count every match of each word first) and the
         total is the count among them, marked `gte` (at least). Without words, the
@@ -361,11 +362,16 @@ class EmbeddedSearchIndex:
                         params,
                     ).fetchall()
                 else:
-                    # The newest matches' row ids only: BM25 would first count every row
-                    # holding each word (its IDF), a pass over every match of a common word.
+                    # The newest matches' row ids that pass the filters, read along FTS5's
+                    # postings newest first and stopping at the cap: BM25 would first count
+                    # every row holding each word (its IDF), a pass over every match of a
+                    # common word. The filters are applied while reading, not after the cap,
+                    # so an older match that passes them is never left out.
+                    filtered = "".join(f" AND {w}" for w in where)
                     found = conn.execute(
-                        "SELECT rowid FROM fts WHERE fts MATCH :match ORDER BY rowid DESC "
-                        "LIMIT :cap",
+                        "SELECT fts.rowid FROM fts CROSS JOIN docs d INDEXED BY docs_candidates "
+                        f"ON d.rid = fts.rowid WHERE fts MATCH :match{filtered} "
+                        "ORDER BY fts.rowid DESC LIMIT :cap",
                         params,
                     ).fetchall()
                     full = len(found) > window
@@ -373,8 +379,13 @@ class EmbeddedSearchIndex:
                         # More than the bound: ranked by issue day (score 0), not BM25.
                         scored = [(rid, 0.0) for (rid,) in found[:window]]
                     else:
+                        # The words' postings drive (CROSS JOIN: left table outermost); a
+                        # filter index driving would run one FTS5 query per filtered record.
                         scored = conn.execute(
-                            f"SELECT rowid, {_SCORE} FROM fts WHERE fts MATCH :match", params
+                            f"SELECT fts.rowid, {_SCORE} FROM fts CROSS JOIN docs d "
+                            "INDEXED BY docs_candidates "
+                            f"ON d.rid = fts.rowid WHERE fts MATCH :match{filtered}",
+                            params,
                         ).fetchall()
                 scores = dict(scored)
                 clause = " AND ".join(["d.rid IN (SELECT value FROM json_each(:rids))", *where])

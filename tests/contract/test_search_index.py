@@ -524,3 +524,18 @@ def test_a_search_within_one_subject_finds_all_of_its_matches(index: SearchIndex
     result = index.search(SearchQuery(today=D, q="chung nhan", subject_id=DUC))
     assert (result.total, result.total_relation) == (2, "gte")
     assert ids(result) == {d.record_id for d in mine}
+
+
+def test_a_filtered_search_finds_old_matches_behind_many_newer_ones(index: SearchIndex) -> None:
+    """The filters are applied while counting, not after: a match that passes them is found
+    however many newer matches of the same word fail them."""
+    index.count_bound = 3
+    old = [doc(text="chung nhan", result_type="Phiếu lý lịch tư pháp") for _ in range(2)]
+    index.upsert(old)
+    index.upsert([doc(text="chung nhan", issued_on=date(2026, 1, n)) for n in range(1, 10)])
+    result = index.search(
+        SearchQuery(today=D, q="chung nhan", result_type="Phiếu lý lịch tư pháp", page_size=2)
+    )
+    assert (result.total, result.total_relation) == (2, "eq")
+    assert ids(result) == {d.record_id for d in old}
+    assert dict(result.facets["result_type"]) == {"Phiếu lý lịch tư pháp": 2}
