@@ -31,10 +31,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, NamedTuple
@@ -44,6 +42,7 @@ from ulid import ULID
 from kho.archive.errors import ObjectExists, ObjectNotFound
 from kho.archive.manifest import Manifest
 from kho.archive.store import BatchingStore, ObjectStore
+from kho.pools import ForkSafePool
 
 __all__ = ["Claim", "ContentClaim", "Packages", "Written", "claim_hash"]
 
@@ -91,6 +90,8 @@ class ContentClaim:
             generation=generation,
             released=bool(raw.get("released", False)),
         )
+
+
 class Written(NamedTuple):
     """An object as it was written: its key and the SHA-256 (hex) of its bytes."""
 
@@ -106,20 +107,9 @@ def _json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_pid = 0
-_pool_lock = threading.Lock()
-
-
-def _writers() -> ThreadPoolExecutor:
-    """Threads that write the files of one package at once to a store without `put_many`
-    (MinIO: one request each, so they overlap); a new set after a fork."""
-    global _pool, _pool_pid
-    with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kho-package")
-            _pool_pid = os.getpid()
-        return _pool
+# Threads that write the files of one package at once to a store without `put_many`
+# (MinIO: one request each, so they overlap).
+_writers = ForkSafePool("kho-package")
 
 
 class Packages:
@@ -356,9 +346,7 @@ class Packages:
     def sharing(self, sha256: str) -> set[str]:
         """The records marked as holding these bytes together (empty for most)."""
         prefix = self._shared_prefix(sha256)
-        return {
-            key[len(prefix) :].removesuffix(".json") for key in self.store.list(prefix)
-        }
+        return {key[len(prefix) :].removesuffix(".json") for key in self.store.list(prefix)}
 
     # -- outbox ----------------------------------------------------------------------------
 

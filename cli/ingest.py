@@ -237,9 +237,9 @@ def _close_worker() -> None:
     if _worker is not None:
         _worker[0].close()
         _worker = None
-    from kho.indexer.extractors.sandbox import shutdown_pool
+    from kho.pools import shutdown_process_pool
 
-    shutdown_pool()
+    shutdown_process_pool()
 
 
 def _deposit_in_worker(index: int, path: Path, meta: object) -> tuple[str, bool]:

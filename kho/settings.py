@@ -177,13 +177,17 @@ class Settings(BaseSettings):
     # digitized copies are signed PAdES B-T.
     tsa_url: str = ""
 
-    # Text extraction on the embedded default runs in worker processes with these bounds:
+    # Text extraction runs in worker processes (kho/pools.py) with these bounds:
     # decompressed bytes per file (and at most `max_inflate_ratio` times the file's size,
     # never less than 4 MB), the worker's address space, and how many workers.
     max_extract_mb: int = Field(default=64, ge=1, le=4096)
     max_inflate_ratio: int = Field(default=100, ge=1, le=100_000)
     extract_memory_mb: int = Field(default=1024, ge=128, le=65536)
     extract_workers: int = Field(default=2, ge=1, le=64)
+    # Signature validation runs in the same workers, with its own bounds on time and on
+    # the worker's address space (pyHanko reads every object of every revision).
+    validation_timeout_s: float = Field(default=60.0, gt=0)
+    validation_memory_mb: int = Field(default=2048, ge=256, le=65536)
 
     # Log lines as text (the default) or one JSON object per line; both carry the request id.
     log_format: LogFormat = LogFormat.text

@@ -21,9 +21,6 @@ module that owns its concept; nothing here knows HTTP or the CLI.
 
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -47,6 +44,7 @@ from kho.errors import KhoError
 from kho.indexer.errors import IndexUnavailable
 from kho.indexer.extract import Extraction
 from kho.metrics import DEPOSITS
+from kho.pools import ForkSafePool
 from kho.services.access import Access
 from kho.services.audit import AuditService
 from kho.services.base import Backends
@@ -85,20 +83,8 @@ class _Deposit:
     digitization: DigitizationInfo | None
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_pid = 0
-_pool_lock = threading.Lock()
-
-
-def _extractions() -> ThreadPoolExecutor:
-    """The threads that wait on text extraction while a deposit validates (a new set
-    after a fork: a forked child has none of its parent's threads)."""
-    global _pool, _pool_pid
-    with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kho-extract")
-            _pool_pid = os.getpid()
-        return _pool
+# The threads that wait on text extraction while a deposit validates.
+_extractions = ForkSafePool("kho-extract")
 
 
 # The problem types of a refused deposit that conflicts with what the archive holds.

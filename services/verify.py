@@ -19,8 +19,10 @@ from kho.archive.signatures import (
     DocumentReport,
     TrustConfig,
     TrustConfigError,
+    ValidationLimits,
     ValidationPolicy,
     ValidationPolicyError,
+    validate_bounded,
     validate_pdf,
 )
 from kho.errors import KhoError, UnreadableDocument
@@ -179,9 +181,17 @@ class VerifyService:
 
     def validate(self, data: bytes, *, moment: datetime | None = None) -> DocumentReport:
         """Validate every signature now (by the services' clock), or as of `moment` (past
-        validation); UnreadableDocument for a file that is not a readable PDF."""
-        return check_pdf(
-            data, self.trust(), moment=moment, now=self.b.now(), policy=self.policy()
+        validation), in a bounded worker process (archive/signatures/bounded.py):
+        UnreadableDocument for a file that is not a readable PDF, or that needs more than
+        KHO_VALIDATION_TIMEOUT_S or KHO_VALIDATION_MEMORY_MB to validate."""
+        settings = self.b.settings
+        limits = ValidationLimits(
+            timeout_s=settings.validation_timeout_s,
+            memory_bytes=settings.validation_memory_mb * 2**20,
+            workers=settings.extract_workers,
+        )
+        return validate_bounded(
+            data, self.trust(), limits, moment=moment, now=self.b.now(), policy=self.policy()
         )
 
     def document(
@@ -194,13 +204,10 @@ class VerifyService:
         """Validate a file about to be deposited, now; UnsignedDocument if it carries no
         signature (Kho archives signed results only), UnreadableDocument if not a PDF.
 
-        Validation parses the PDF here, in this process, while text extraction parses it
-        again in a worker (indexer/extractors/sandbox.py): pyHanko needs the document and
+        Validation parses the PDF in one worker process while text extraction parses it
+        again in another (indexer/extractors/sandbox.py): pyHanko needs the document and
         its parsed structure in one place to check each signature over its byte range and
-        to compare revisions, and a parsed document cannot cross to a worker. It is safe in
-        process because it reads only the structure, the signature dictionaries and their
-        CMS, never the page content streams that extraction inflates (a decompression
-        bomb's payload), within the size limit the deposit has already checked."""
+        to compare revisions, and a parsed document cannot cross between processes."""
         report = self.validate(data)
         if not report.signed:
             raise UnsignedDocument(

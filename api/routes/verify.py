@@ -31,7 +31,8 @@ router = APIRouter(tags=["verification"])
             413,
             422,
             s413="File over KHO_MAX_UPLOAD_MB",
-            s422="Not a readable PDF (damaged, truncated, encrypted)",
+            s422="Not a readable PDF (damaged, truncated, encrypted), or over the validation "
+            "limits (KHO_VALIDATION_TIMEOUT_S, KHO_VALIDATION_MEMORY_MB)",
         ),
     },
 )

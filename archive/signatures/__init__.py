@@ -18,6 +18,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names as mypy and editors see them; loaded by __getattr__
+    from .bounded import (
+        ValidationLimit,
+        ValidationLimits,
+        validate_bounded,
+    )
     from .cache import (
         CacheStats,
         PathValidationCache,
@@ -55,6 +60,9 @@ if TYPE_CHECKING:  # the names as mypy and editors see them; loaded by __getattr
     )
 
 _WHERE = {
+    "ValidationLimit": "bounded",
+    "ValidationLimits": "bounded",
+    "validate_bounded": "bounded",
     "CacheStats": "cache",
     "PathValidationCache": "cache",
     "EncryptedPdf": "errors",
@@ -95,11 +103,14 @@ __all__ = [
     "TrustConfig",
     "TrustConfigError",
     "UnreadablePdf",
+    "ValidationLimit",
+    "ValidationLimits",
     "ValidationPolicy",
     "ValidationPolicyError",
     "default_cache",
     "install",
     "quiet_library_logs",
+    "validate_bounded",
     "validate_pdf",
 ]
 

@@ -25,16 +25,15 @@ import fcntl
 import os
 import secrets
 import stat as stat_module
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from kho.archive.errors import ObjectExists, ObjectNotFound, ObjectProtected, StoreUnavailable
 from kho.archive.store import ObjectInfo, check_key
+from kho.pools import ForkSafePool
 
 __all__ = ["LocalObjectStore"]
 
@@ -58,20 +57,8 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_pid = 0
-_pool_lock = threading.Lock()
-
-
-def _fsync_pool() -> ThreadPoolExecutor:
-    """The threads that fsync in parallel; a new set after a fork (a forked child has none
-    of its parent's threads)."""
-    global _pool, _pool_pid
-    with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kho-fsync")
-            _pool_pid = os.getpid()
-        return _pool
+# The threads that fsync in parallel.
+_fsync_pool = ForkSafePool("kho-fsync")
 
 
 def _fsync_all(paths: Iterable[Path]) -> None:
@@ -81,11 +68,7 @@ def _fsync_all(paths: Iterable[Path]) -> None:
     if len(unique) == 1:
         _fsync_path(unique[0])
         return
-    errors = [
-        exc
-        for exc in _fsync_pool().map(_fsync_or_error, unique)
-        if exc is not None
-    ]
+    errors = [exc for exc in _fsync_pool().map(_fsync_or_error, unique) if exc is not None]
     if errors:
         raise errors[0]
 

@@ -11,8 +11,8 @@ inside the work, not only between pages:
 - memory: the worker's address space is capped (`KHO_EXTRACT_MEMORY_MB`, RLIMIT_AS);
 - time: the caller waits `KHO_EXTRACTION_TIMEOUT_S`, then the worker is killed and
   replaced (pebble's process pool does both).
-The workers (`KHO_EXTRACT_WORKERS`) live as long as the process and are shared by every
-Services in it, so a deposit pays for a pipe round trip, not for a process start.
+The workers (`KHO_EXTRACT_WORKERS`) are the process's shared pool (kho/pools.py), where
+signature validation runs too.
 
 With Tika doing the extraction, the same worker first inflates the file's content streams
 under the same budget, so a bomb is refused before it reaches Tika.
@@ -20,24 +20,19 @@ under the same budget, so a bomb is refused before it reaches Tika.
 
 from __future__ import annotations
 
-import atexit
-import gc
 import io
-import multiprocessing
-import os
-import resource
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
-from pebble import ProcessExpired, ProcessPool
+from pebble import ProcessExpired
 
 from kho.indexer.errors import ExtractionFailed, UnreadableDocument
 from kho.indexer.extract import PDF_MEDIA_TYPE, Extraction, Extractor
+from kho.pools import address_space_limit, process_pool
 
-__all__ = ["ExtractionLimit", "ExtractionLimits", "SandboxedExtractor", "shutdown_pool"]
+__all__ = ["ExtractionLimit", "ExtractionLimits", "SandboxedExtractor"]
 
 _FLOOR = 4 * 1024 * 1024
 
@@ -146,11 +141,11 @@ def _inflate(data: bytes, max_pages: int) -> None:
 
 
 def _work(data: bytes, limits: ExtractionLimits, mode: str) -> Extraction | None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    wanted = (
-        limits.memory_bytes if hard == resource.RLIM_INFINITY else min(hard, limits.memory_bytes)
-    )
-    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    with address_space_limit(limits.memory_bytes):
+        return _bounded_work(data, limits, mode)
+
+
+def _bounded_work(data: bytes, limits: ExtractionLimits, mode: str) -> Extraction | None:
     undo = _budgeted_decoding(limits.budget(len(data)))
     try:
         result: Extraction | None = None
@@ -183,7 +178,6 @@ def _work(data: bytes, limits: ExtractionLimits, mode: str) -> Extraction | None
         ) from None
     finally:
         undo()
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _too_much(limits: ExtractionLimits, size: int) -> str:
@@ -196,56 +190,6 @@ def _too_much(limits: ExtractionLimits, size: int) -> str:
 
 
 # -- in the server -----------------------------------------------------------------------
-
-_pool: ProcessPool | None = None
-_pool_lock = threading.Lock()
-
-
-def _shared_pool(workers: int) -> ProcessPool:
-    global _pool
-    with _pool_lock:
-        if _pool is None or not _pool.active:
-            # forkserver: workers start from a clean interpreter, never forked from a server
-            # with threads. Preloading pypdf makes a new worker quick to start; not Kho's
-            # own modules: the fork server imports before it takes our sys.path, and a
-            # `kho` folder in the working directory would shadow the installed package.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pypdf"])
-            _start_quiet_forkserver()
-            _pool = ProcessPool(max_workers=workers, context=context)
-            atexit.register(shutdown_pool)
-        return _pool
-
-
-def _start_quiet_forkserver() -> None:
-    """Start the fork server with its stderr on /dev/null. A worker it forks that fails
-    before it runs any of our code (the parent exiting while the worker still starts)
-    prints a traceback through the fork server's stderr, which is the command's own: on
-    `kho ingest` that is noise after a clean run. Workers report every failure of ours as
-    a result (a pickled exception), so their stderr carries nothing the user needs."""
-    from multiprocessing import forkserver
-
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        forkserver.ensure_running()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def shutdown_pool() -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is not None:
-            _pool.close()  # type: ignore[no-untyped-call]
-            _pool.join(timeout=5)
-            _pool = None
-            # The pool's semaphores are released when collected; collect now, while the
-            # resource tracker can still be told, or it warns of "leaked" ones at exit.
-            gc.collect()
 
 
 class SandboxedExtractor:
@@ -261,7 +205,7 @@ class SandboxedExtractor:
         self.name = inner.name if inner is not None else "embedded"
 
     def _run(self, data: bytes, mode: str) -> Extraction | None:
-        future = _shared_pool(self.workers).schedule(
+        future = process_pool(self.workers).schedule(
             _work, args=(data, self.limits, mode), timeout=self.limits.timeout_s
         )
         try:

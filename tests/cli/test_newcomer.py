@@ -11,13 +11,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+from support.server import free_port, wait_healthy
 
 from kho.cli import main
 from kho.demo import documents
@@ -52,12 +52,6 @@ def busy_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         yield int(sock.getsockname()[1])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize("command", ["serve", "demo"])
@@ -128,12 +122,7 @@ def test_the_demo_leaves_an_example_deposit_and_a_serve_command_with_its_trust_s
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(base, server)
         with (
             (example / "khai-sinh.pdf").open("rb") as pdf,
             (example / "meta.json").open("rb") as meta_file,

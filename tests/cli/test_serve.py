@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from support.backends import settings_overrides
+from support.server import free_port, wait_healthy
 
 KHO = str(Path(sys.executable).with_name("kho"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.slow
@@ -64,12 +57,7 @@ def test_demo_then_serve_answers_a_reuse_lookup(stack: str, tmp_path: Path) -> N
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(base, server)
         assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
         home = httpx.get(f"{base}/")  # the web pages need a session: to the sign-in page
         assert home.status_code == 303 and home.headers["location"] == "/login"

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,16 +22,11 @@ import httpx
 import pytest
 from support.backends import clean_up, requested, settings_overrides
 from support.browser import LOCKED_USER, XSS_NAME, XSS_PROCEDURE, XSS_SUBJECT, Server
+from support.server import free_port, wait_healthy
 
 from kho.settings import load_settings
 
 KHO = str(Path(sys.executable).with_name("kho"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _run(env: dict[str, str], cwd: Path, *args: str, stdin: str | None = None) -> str:
@@ -60,7 +53,7 @@ def server(
     token = _run(env, folder, "demo", "--no-serve").strip().splitlines()[-1]
     env["KHO_TRUST_ROOTS"] = str(folder / "kho-data" / "demo" / "pki" / "certs" / "root-ca.pem")
     _run(env, folder, "users", "create", LOCKED_USER, "--role", "officer", stdin="khoa-demo\n")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [KHO, "serve", "--port", str(port)],
         env=env,
@@ -71,14 +64,7 @@ def server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("kho serve did not come up")
+        wait_healthy(base, process)
         # A result whose metadata tries a script (signed by a PKI the demo does not trust).
         # In a thread of its own: pyHanko runs an event loop, and Playwright's may be running.
         with ThreadPoolExecutor(1) as pool:

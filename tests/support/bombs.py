@@ -1,8 +1,10 @@
 """Hostile PDFs built in the tests: small files whose content streams inflate to megabytes
-of text operators (decompression bombs), written as raw PDF bytes so any size is cheap."""
+of text operators (decompression bombs), and signed files followed by an update of many
+objects, written as raw PDF bytes so any size is cheap."""
 
 from __future__ import annotations
 
+import re
 import zlib
 
 _OPS = b"BT /F1 12 Tf 72 712 Td (A) Tj ET\n"
@@ -57,3 +59,24 @@ def bomb_pdf(inflated_mb: float = 10.0, *, pages: int = 1) -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def with_empty_objects(signed: bytes, count: int) -> bytes:
+    """`signed` with an incremental update of `count` new, unreferenced objects: costly to
+    validate (pyHanko reads every object of every revision after a signature), cheap to
+    write; about 50 bytes an object."""
+    size = int(re.findall(rb"/Size (\d+)", signed)[-1])
+    previous = int(re.findall(rb"startxref\s+(\d+)", signed)[-1])
+    root = re.findall(rb"/Root (\d+ \d+ R)", signed)[-1]
+    body = bytearray(b"\n")
+    offsets = []
+    for n in range(count):
+        offsets.append(len(signed) + len(body))
+        body += b"%d 0 obj\n<</A %d>>\nendobj\n" % (size + n, n)
+    xref = len(signed) + len(body)
+    body += b"xref\n%d %d\n" % (size, count)
+    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    body += b"trailer\n<</Size %d /Root %s /Prev %d>>\nstartxref\n%d\n%%%%EOF\n" % (
+        size + count, root, previous, xref,
+    )  # fmt: skip
+    return signed + bytes(body)

@@ -31,6 +31,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_healthy(
+    base: str, proc: subprocess.Popen[Any] | None = None, *, timeout: float = 120
+) -> None:
+    """Until `base`/healthz answers 200; AssertionError if `proc` exits first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"kho serve exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"kho serve did not answer {base}/healthz in {timeout:.0f} s")
+
+
 def kho_env(stack: str, tmp_path: Path, pki: TestPKI, **extra: object) -> dict[str, str]:
     """The environment of a whole Kho on `stack` in `tmp_path` (and nothing of the caller's)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHO_")}
@@ -83,17 +100,7 @@ class Server:
         return server
 
     def wait_ready(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"kho serve exited with {self.proc.returncode}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("kho serve did not start")
+        wait_healthy(self.base, self.proc, timeout=timeout)
 
     def kill(self) -> None:
         """SIGKILL to the server and every worker it started."""
