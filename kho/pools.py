@@ -11,6 +11,12 @@ timeout has its worker killed and replaced) where text extraction
 run, each task under `address_space_limit`: a file that needs too much time or memory
 costs a worker, never the server. The pool lives as long as the process and is shared by
 every Services in it, so a task pays for a pipe round trip, not for a process start.
+
+Workers are reused, and a worker keeps the address space its largest task left it (the
+allocator rarely gives it back). `run_bounded` sends a task only to a worker still well
+under the task's own limit: one that is not exits at once (STALE_WORKER) and the task goes
+to its fresh replacement. Otherwise a small file after a large one would be judged by the
+large one's peak, and a limit below the worker's present size would fail every allocation.
 """
 
 from __future__ import annotations
@@ -22,12 +28,26 @@ import multiprocessing
 import os
 import resource
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
-from pebble import ProcessPool
+from pebble import ProcessExpired, ProcessPool
 
-__all__ = ["ForkSafePool", "address_space_limit", "process_pool", "shutdown_process_pool"]
+__all__ = [
+    "NEAR",
+    "STALE_WORKER",
+    "ForkSafePool",
+    "address_space_limit",
+    "peak_bytes",
+    "process_pool",
+    "run_bounded",
+    "shutdown_process_pool",
+]
+
+NEAR = 0.9  # a worker whose address space reached this share of a limit is near it
+STALE_WORKER = 76  # a worker's exit code: too large already for the task it was given
 
 
 class ForkSafePool:
@@ -112,3 +132,51 @@ def address_space_limit(limit: int) -> Iterator[None]:
         yield
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def peak_bytes() -> int | None:
+    """The most address space this process has held (Linux's VmPeak), if known."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _in_a_fresh_enough_worker(
+    fn: Callable[..., Any], memory_bytes: int, args: tuple[Any, ...]
+) -> Any:
+    peak = peak_bytes()
+    if peak is not None and peak >= NEAR * memory_bytes:
+        os._exit(STALE_WORKER)  # pebble replaces this worker; run_bounded tries again
+    return fn(*args)
+
+
+def run_bounded(
+    workers: int,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    *,
+    timeout: float,
+    memory_bytes: int,
+) -> Any:
+    """`fn(*args)` in a worker of `process_pool(workers)` whose address space has stayed
+    under NEAR x `memory_bytes` until now (`fn` applies the limit itself). Raises what `fn`
+    raises, concurrent.futures.TimeoutError past `timeout` and pebble's ProcessExpired if
+    the worker died."""
+    stale: ProcessExpired | None = None
+    for _ in range(workers + 2):  # each stale worker is replaced by a fresh one
+        future = process_pool(workers).schedule(
+            _in_a_fresh_enough_worker, args=(fn, memory_bytes, args), timeout=timeout
+        )
+        try:
+            return future.result()
+        except ProcessExpired as expired:
+            if expired.exitcode != STALE_WORKER:
+                raise
+            stale = expired
+    assert stale is not None
+    raise stale

@@ -1,10 +1,14 @@
-"""kho/pools.py: one pool per process, working in a forked child too."""
+"""kho/pools.py: one pool per process, working in a forked child too; bounded tasks go to
+workers still small enough for them."""
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
-from kho.pools import ForkSafePool
+from kho.pools import NEAR, ForkSafePool, peak_bytes, run_bounded, shutdown_process_pool
+
+MB = 2**20
 
 
 def test_the_pool_is_shared_in_a_process() -> None:
@@ -28,3 +32,31 @@ def test_a_forked_child_gets_threads_of_its_own() -> None:
             os._exit(code)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def _grow(size: int) -> int:
+    """In a worker: hold `size` bytes for a moment; its peak after."""
+    block = bytearray(size)
+    block[-1] = 1
+    del block
+    return peak_bytes() or 0
+
+
+def test_a_task_is_never_judged_by_an_earlier_tasks_peak() -> None:
+    shutdown_process_pool()  # a pool of two, made anew
+    workers = 2
+    roomy = 64 * 1024 * MB
+    fresh = run_bounded(workers, peak_bytes, (), timeout=60, memory_bytes=roomy)
+    assert fresh is not None and fresh > 0
+
+    def grow(_: int) -> int:
+        return int(run_bounded(workers, _grow, (400 * MB,), timeout=60, memory_bytes=roomy))
+
+    with ThreadPoolExecutor(workers) as threads:  # every worker grows past 400 MB
+        grown = list(threads.map(grow, range(2 * workers)))
+    assert min(grown) > fresh + 300 * MB
+    # A limit the grown workers are past but a fresh one is well under.
+    limit = int((fresh + 150 * MB) / NEAR)
+    for _ in range(2 * workers):
+        start = run_bounded(workers, peak_bytes, (), timeout=60, memory_bytes=limit)
+        assert start < NEAR * limit  # a fresh worker, not a grown one

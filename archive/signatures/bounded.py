@@ -21,11 +21,10 @@ import os
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from pebble import ProcessExpired
 
-from kho.pools import address_space_limit, process_pool
+from kho.pools import NEAR, address_space_limit, peak_bytes, run_bounded
 
 from .errors import SignatureError
 from .policy import ValidationPolicy
@@ -69,26 +68,14 @@ def _work(
     # verdict (a revision "that cannot be followed": INDETERMINATE), not raised. A worker
     # that came this close to its limit is judged to have hit it: its answer is dropped,
     # the worker replaced, and the caller told the file needs too much memory.
-    peak = _peak_bytes()
-    if peak is not None and peak >= _NEAR * memory_bytes:
+    # (run_bounded gave this task a worker that was under NEAR x the limit before it.)
+    peak = peak_bytes()
+    if peak is not None and peak >= NEAR * memory_bytes:
         os._exit(_OVER_MEMORY)
     return report
 
 
 _OVER_MEMORY = 75
-_NEAR = 0.9
-
-
-def _peak_bytes() -> int | None:
-    """The most address space this process has held (Linux's VmPeak), if known."""
-    try:
-        with Path("/proc/self/status").open(encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmPeak:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def _over_memory(memory_bytes: int) -> str:
@@ -109,12 +96,11 @@ def validate_bounded(
 ) -> DocumentReport:
     """`validate_pdf` in a bounded worker; ValidationLimit (an UnreadableDocument: 422)
     past its time or memory, and whatever `validate_pdf` raises for an unreadable file."""
-    future = process_pool(limits.workers).schedule(
-        _work, args=(data, trust, moment, now, policy, limits.memory_bytes),
-        timeout=limits.timeout_s,
-    )  # fmt: skip
     try:
-        report: DocumentReport = future.result()
+        report: DocumentReport = run_bounded(
+            limits.workers, _work, (data, trust, moment, now, policy, limits.memory_bytes),
+            timeout=limits.timeout_s, memory_bytes=limits.memory_bytes,
+        )  # fmt: skip
     except FutureTimeout:
         raise ValidationLimit(
             f"validating the signatures took longer than {limits.timeout_s:g} s "

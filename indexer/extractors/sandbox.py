@@ -30,7 +30,7 @@ from pebble import ProcessExpired
 
 from kho.indexer.errors import ExtractionFailed, UnreadableDocument
 from kho.indexer.extract import PDF_MEDIA_TYPE, Extraction, Extractor
-from kho.pools import address_space_limit, process_pool
+from kho.pools import address_space_limit, run_bounded
 
 __all__ = ["ExtractionLimit", "ExtractionLimits", "SandboxedExtractor"]
 
@@ -205,11 +205,11 @@ class SandboxedExtractor:
         self.name = inner.name if inner is not None else "embedded"
 
     def _run(self, data: bytes, mode: str) -> Extraction | None:
-        future = process_pool(self.workers).schedule(
-            _work, args=(data, self.limits, mode), timeout=self.limits.timeout_s
-        )
         try:
-            result: Extraction | None = future.result()
+            result: Extraction | None = run_bounded(
+                self.workers, _work, (data, self.limits, mode),
+                timeout=self.limits.timeout_s, memory_bytes=self.limits.memory_bytes,
+            )  # fmt: skip
         except FutureTimeout:
             raise ExtractionLimit(
                 f"text extraction took longer than {self.limits.timeout_s:g} s "
