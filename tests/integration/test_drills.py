@@ -77,6 +77,23 @@ def pull_out(drive: Path) -> None:
     shutil.rmtree(gone)
 
 
+def put_back(drive: Path) -> None:
+    """A new, empty drive where a pulled one was. MinIO may have made the folder again by
+    then (a write makes the folders it needs): what it holds goes too, and the empty
+    folder is renamed into place, so the drive comes back unformatted, as a new disk."""
+    for _ in range(10):
+        fresh = drive.with_name(drive.name + ".new")
+        fresh.mkdir(exist_ok=True)
+        if drive.exists():
+            pull_out(drive)
+        try:
+            os.rename(fresh, drive)  # onto an empty folder MinIO just made: fine too
+        except OSError:  # MinIO wrote into it again in between
+            continue
+        return
+    raise AssertionError(f"MinIO keeps writing into {drive} after it was pulled out")
+
+
 def read_all(services: Services, acknowledged: dict[str, str]) -> None:
     """Every acknowledged record: its signed bytes as deposited."""
     for record_id, sha256 in acknowledged.items():
@@ -131,7 +148,7 @@ def test_a_lost_minio_drive_loses_nothing_and_is_healed(
 
         # A new, empty drive where the lost one was: MinIO formats and heals it by itself
         # (its background monitor looks for fresh drives every few seconds).
-        lost.mkdir()
+        put_back(lost)
         expected = minio.parts_on(minio.drives[0], bucket)
         assert len(expected) > 3 * len(pdfs)  # originals, texts, reports, manifests, claims
         wait_for(
