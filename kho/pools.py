@@ -30,6 +30,7 @@ import resource
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,9 @@ def process_pool(workers: int) -> ProcessPool:
     global _processes
     with _processes_lock:
         if _processes is None or not _processes.active:
+            if _processes is not None:  # broken (a worker died idle): its workers go too
+                _processes.stop()  # type: ignore[no-untyped-call]
+                _processes.join()
             # forkserver: workers start from a clean interpreter, never forked from a server
             # with threads. Preloading pypdf and pyHanko makes a new worker quick to start;
             # not Kho's own modules: the fork server imports before it takes our sys.path,
@@ -166,8 +170,9 @@ def run_bounded(
     """`fn(*args)` in a worker of `process_pool(workers)` whose address space has stayed
     under NEAR x `memory_bytes` until now (`fn` applies the limit itself). Raises what `fn`
     raises, concurrent.futures.TimeoutError past `timeout` and pebble's ProcessExpired if
-    the worker died."""
-    stale: ProcessExpired | None = None
+    the worker died. A pool pebble found broken (a worker that died while idle, killed
+    from outside) is replaced and the task sent again."""
+    failed: ProcessExpired | BrokenProcessPool | None = None
     for _ in range(workers + 2):  # each stale worker is replaced by a fresh one
         future = process_pool(workers).schedule(
             _in_a_fresh_enough_worker, args=(fn, memory_bytes, args), timeout=timeout
@@ -177,6 +182,8 @@ def run_bounded(
         except ProcessExpired as expired:
             if expired.exitcode != STALE_WORKER:
                 raise
-            stale = expired
-    assert stale is not None
-    raise stale
+            failed = expired
+        except BrokenProcessPool as broken:
+            failed = broken  # process_pool() makes a new pool: this one is no longer active
+    assert failed is not None
+    raise failed

@@ -4,7 +4,11 @@ workers still small enough for them."""
 from __future__ import annotations
 
 import os
+import signal
+import time
 from concurrent.futures import ThreadPoolExecutor
+
+from support import workers as workers_tasks
 
 from kho.pools import NEAR, ForkSafePool, peak_bytes, run_bounded, shutdown_process_pool
 
@@ -34,14 +38,6 @@ def test_a_forked_child_gets_threads_of_its_own() -> None:
     assert os.waitstatus_to_exitcode(status) == 0
 
 
-def _grow(size: int) -> int:
-    """In a worker: hold `size` bytes for a moment; its peak after."""
-    block = bytearray(size)
-    block[-1] = 1
-    del block
-    return peak_bytes() or 0
-
-
 def test_a_task_is_never_judged_by_an_earlier_tasks_peak() -> None:
     shutdown_process_pool()  # a pool of two, made anew
     workers = 2
@@ -50,7 +46,9 @@ def test_a_task_is_never_judged_by_an_earlier_tasks_peak() -> None:
     assert fresh is not None and fresh > 0
 
     def grow(_: int) -> int:
-        return int(run_bounded(workers, _grow, (400 * MB,), timeout=60, memory_bytes=roomy))
+        return int(
+            run_bounded(workers, workers_tasks.grow, (400 * MB,), timeout=60, memory_bytes=roomy)
+        )
 
     with ThreadPoolExecutor(workers) as threads:  # every worker grows past 400 MB
         grown = list(threads.map(grow, range(2 * workers)))
@@ -60,3 +58,15 @@ def test_a_task_is_never_judged_by_an_earlier_tasks_peak() -> None:
     for _ in range(2 * workers):
         start = run_bounded(workers, peak_bytes, (), timeout=60, memory_bytes=limit)
         assert start < NEAR * limit  # a fresh worker, not a grown one
+
+
+def test_a_worker_killed_while_idle_costs_no_task() -> None:
+    shutdown_process_pool()
+    workers = 2
+    roomy = 64 * 1024 * MB
+    pids = {run_bounded(workers, os.getpid, (), timeout=60, memory_bytes=roomy) for _ in range(4)}
+    for pid in pids:  # killed from outside (an operator, the OOM killer) while idle
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)  # pebble finds its pool broken: no task was running
+    after = [run_bounded(workers, os.getpid, (), timeout=60, memory_bytes=roomy) for _ in range(4)]
+    assert not pids & set(after)
