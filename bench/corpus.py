@@ -3,8 +3,9 @@ signed templates with varied metadata.
 
 What makes it realistic, compared with the first bench corpus (a few citizens with
 thousands of results each):
-- distinct citizens, about one per three results, with a long tail: most hold one or two
-  results, a few hold dozens (a Zipf-like draw over the citizens);
+- distinct citizens, one per three results, with a long tail: most hold one or two
+  results, a few hold dozens at any size of corpus (each citizen holds at least one; the
+  rest are shared by a Zipf-like law whose head is kept at dozens as N grows);
 - issuers across the administrative levels (central, province, district until 2025, commune);
 - issue dates spread over twenty years;
 - names drawn from Vietnamese surname frequencies (Nguyễn about 38 %, Trần 11 %, Lê 9.5 %, …)
@@ -124,11 +125,25 @@ class Corpus:
         self.seed = seed
         self.today = today or date.today()
         self.citizens = max(10, n // 3)
-        # Zipf-like popularity over citizens: weight 1/(rank+10)^1.1 gives a long tail where
-        # the heaviest few hold dozens of results and most hold one or two.
-        self._citizen_cum = _cumulative([1 / (r + 10) ** 1.1 for r in range(self.citizens)])
+        self._citizen_end = self._citizen_counts(n, self.citizens)
         self._surname_cum = _cumulative([w for _, w in SURNAMES])
         self._type_cum = _cumulative(RESULT_TYPE_WEIGHTS)
+
+    @staticmethod
+    def _citizen_counts(n: int, citizens: int) -> list[int]:
+        """The cumulative number of results of the citizens by popularity rank: one each,
+        and the other n - citizens shared by weight 1/(rank + c)^1.1. The offset c grows
+        with n (n/300, at least 10) so the heaviest citizen holds dozens (about 40-60)
+        whether the corpus is 2,000 or 1,000,000, as in a real archive."""
+        citizens = min(citizens, n) if n else citizens
+        offset = max(10.0, n / 300)
+        weights = [(r + offset) ** -1.1 for r in range(citizens)]
+        total = sum(weights)
+        extra = max(0, n - citizens)
+        counts = [1 + int(extra * w / total) for w in weights]
+        for r in range(max(0, n - sum(counts))):  # what rounding down left, to the head
+            counts[r % citizens] += 1
+        return list(itertools.accumulate(counts))
 
     def citizen_id(self, rank: int) -> str:
         """The 12-digit personal ID of the citizen of this popularity rank (0 = heaviest)."""
@@ -149,14 +164,15 @@ class Corpus:
         return self.citizen_id(0)
 
     def ordinary_citizen(self, rng: random.Random) -> str:
-        """A citizen drawn from the bottom nine tenths of popularity (one or two results)."""
+        """A citizen drawn from the bottom nine tenths of popularity (one to three results)."""
         return self.citizen_id(rng.randrange(self.citizens // 10, self.citizens))
 
-    def _pick_citizen(self, rng: random.Random) -> int:
-        return min(
-            self.citizens - 1,
-            bisect.bisect(self._citizen_cum, rng.random() * self._citizen_cum[-1]),
-        )
+    def citizen_rank(self, i: int) -> int:
+        """The popularity rank of the citizen of result `i`: the results are dealt to the
+        citizens by their counts in a scrambled order (i x a large prime, mod n), so one
+        citizen's results are spread over the corpus, not deposited in a row."""
+        slot = (i * 2_654_435_761) % max(1, self.n)
+        return min(self.citizens - 1, bisect.bisect(self._citizen_end, slot))
 
     def _type(self, rng: random.Random) -> int:
         pick = bisect.bisect(self._type_cum, rng.random() * self._type_cum[-1])
@@ -171,7 +187,7 @@ class Corpus:
         issuer = ISSUERS[rng.randrange(len(ISSUERS))]
         while issuer.level == "district" and issued > _DISTRICT_END:
             issuer = ISSUERS[rng.randrange(len(ISSUERS))]
-        rank = self._pick_citizen(rng)
+        rank = self.citizen_rank(i)
         dossier = f"{issuer.code}-{issued:%y%m%d}-{i % 10000:04d}"
         meta: dict[str, Any] = {
             "issuer_code": issuer.code,

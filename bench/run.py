@@ -9,8 +9,8 @@ under concurrent load, memory and disk per record, on the embedded default and (
     .venv/bin/python bench/run.py --indicators      # and a quarter's Decision 468 indicators
                                                     # over 1,000,000 results, 10,000,000 events
 
-The corpus (bench/corpus.py) is realistic in shape: about one citizen per three results with
-a long tail, issuers across the levels, dates over twenty years, names after Vietnamese
+The corpus (bench/corpus.py) is realistic in shape: one citizen per three results with a
+long tail (most hold one or two, the heaviest dozens at any N), issuers across the levels, dates over twenty years, names after Vietnamese
 surname frequencies. Each result is its own signed PDF (rendered and signed before its
 deposit, outside the time measured), since Kho refuses the same bytes under two result
 codes; every deposit hashes, extracts, validates, stores, indexes and audits. Lookups are
