@@ -10,12 +10,13 @@ under concurrent load, memory and disk per record, on the embedded default and (
                                                     # over 1,000,000 results, 10,000,000 events
 
 The corpus (bench/corpus.py) is realistic in shape: one citizen per three results with a
-long tail (most hold one or two, the heaviest dozens at any N), issuers across the levels, dates over twenty years, names after Vietnamese
-surname frequencies. Each result is its own signed PDF (rendered and signed before its
-deposit, outside the time measured), since Kho refuses the same bytes under two result
-codes; every deposit hashes, extracts, validates, stores, indexes and audits. Lookups are
-timed for ordinary citizens and for the heaviest one; searches for rare names, for common
-terms (with facets and highlights) and for common terms with filters. `--work DIR` keeps
+long tail (most hold one or two, the heaviest dozens at any N), issuers across the levels,
+dates over twenty years, names after Vietnamese surname frequencies. Each result is its
+own signed PDF (rendered and signed before its deposit, outside the time measured), since
+Kho refuses the same bytes under two result codes; every deposit hashes, extracts,
+validates, stores, indexes and audits. Lookups are timed for ordinary citizens and for
+the heaviest one; searches for rare names, for common terms (with facets and highlights)
+and for common terms with filters. `--work DIR` keeps
 the archive, and a later run over it goes on where the last stopped.
 """
 
