@@ -16,8 +16,8 @@ own signed PDF (rendered and signed before its deposit, outside the time measure
 Kho refuses the same bytes under two result codes; every deposit hashes, extracts,
 validates, stores, indexes and audits. Lookups are timed for ordinary citizens and for
 the heaviest one; searches for rare names, for common terms (with facets and highlights)
-and for common terms with filters. `--work DIR` keeps
-the archive, and a later run over it goes on where the last stopped.
+and for common terms with filters. `--work DIR` keeps the archive, and a later run over it
+goes on where the last stopped.
 """
 
 from __future__ import annotations
