@@ -11,6 +11,7 @@ Elasticsearch, so both engines match the same way.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
 from collections import Counter
@@ -91,7 +92,7 @@ CREATE INDEX IF NOT EXISTS docs_result_type ON docs (result_type);
 CREATE INDEX IF NOT EXISTS docs_issuer ON docs (issuer_code);
 {_CANDIDATE_INDEXES}
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    meta, body, meta_folded, body_folded,
+    meta, body, meta_folded, body_folded, tags,
     tokenize = 'unicode61 remove_diacritics 0'
 );
 """
@@ -100,6 +101,65 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 def _missing_columns(conn: sqlite3.Connection) -> list[str]:
     have = {row[1] for row in conn.execute("PRAGMA table_info(docs)")}
     return [name for name in FILTER_FIELDS if name not in have]
+
+
+# A record's filter values as tokens of an FTS5 column of their own (`tags`), so that a
+# search's words and its filters meet where FTS5 intersects postings, as Elasticsearch
+# does: a common word with a filter it rarely matches no longer reads every posting of
+# the word to test each record's filters. The SQL filters still decide (tags only narrow).
+_TAGGED = ("result_type", "procedure_code", "issuer_code")
+# An issue-day range spanning up to this many calendar years is also matched by year tokens.
+_TAGGED_YEARS = 12
+
+
+def _tag(name: str, value: object) -> str:
+    """One filter value as one token: letters and digits only, so unicode61 keeps it whole."""
+    return "t" + hashlib.blake2s(f"{name}={value}".encode(), digest_size=8).hexdigest()
+
+
+def _tags(
+    result_type: object, procedure_code: object, issuer_code: object, issued_on: object
+) -> str:
+    values = dict(zip(_TAGGED, (result_type, procedure_code, issuer_code), strict=True))
+    tokens = [_tag(name, value) for name, value in values.items() if value is not None]
+    if issued_on:
+        tokens.append(_tag("year", str(issued_on)[:4]))
+    return " ".join(tokens)
+
+
+def _tags_match(query: SearchQuery) -> str:
+    """The FTS5 expression the filters of `query` imply on `tags` ('' if none)."""
+    parts = [
+        f"tags : {_tag(name, getattr(query, name))}"
+        for name in _TAGGED
+        if getattr(query, name) is not None
+    ]
+    if query.issued_from is not None:
+        last = (query.issued_to or query.today).year
+        years = range(query.issued_from.year, last + 1)
+        if 0 < len(years) <= _TAGGED_YEARS:
+            parts.append("tags : (" + " OR ".join(_tag("year", y) for y in years) + ")")
+    return " AND ".join(parts)
+
+
+def _add_tags(conn: sqlite3.Connection) -> None:
+    """An index made before `tags` existed: its FTS5 table made again with the column,
+    filled from the records' filter fields (one transaction, once)."""
+    conn.create_function("kho_tags", 4, _tags, deterministic=True)
+    conn.execute("DROP TABLE IF EXISTS fts_tagged")
+    conn.execute(
+        "CREATE VIRTUAL TABLE fts_tagged USING fts5(meta, body, meta_folded, body_folded, tags, "
+        "tokenize = 'unicode61 remove_diacritics 0')"
+    )
+    conn.execute(
+        "INSERT INTO fts_tagged (rowid, meta, body, meta_folded, body_folded, tags) "
+        "SELECT f.rowid, f.meta, f.body, f.meta_folded, f.body_folded, "
+        "kho_tags(d.result_type, d.procedure_code, d.issuer_code, d.issued_on) "
+        "FROM fts f JOIN docs d ON d.rid = f.rowid"
+    )
+    conn.execute("DROP TABLE fts")
+    conn.execute("ALTER TABLE fts_tagged RENAME TO fts")
+
 
 # A record's status on day :day, the same rules as archive.status.status_on.
 _STATUS_SQL = """(CASE
@@ -123,7 +183,7 @@ _SIGNATURE_SQL = {
 }
 
 # BM25 with the columns weighted: metadata over body, as written over folded.
-_SCORE = "-bm25(fts, 4.0, 2.0, 2.0, 1.0)"
+_SCORE = "-bm25(fts, 4.0, 2.0, 2.0, 1.0, 0.0)"
 
 _COLUMNS = (
     "d.rid, d.record_id, d.valid_from, d.valid_until, d.revoked_on, d.superseded_on, "
@@ -181,6 +241,14 @@ class EmbeddedSearchIndex:
                 for name in _missing_columns(conn):
                     kind = SQL_TYPES[FILTER_FIELDS[name].kind]
                     conn.execute(f"ALTER TABLE docs ADD COLUMN {name} {kind}")
+        with self._db.errors("reading the columns"):
+            tagged = any(
+                row[1] == "tags" for row in self._db.conn.execute("PRAGMA table_info(fts)")
+            )
+        if not tagged:
+            with self._db.transaction("adding the filter tokens") as conn:
+                if not any(row[1] == "tags" for row in conn.execute("PRAGMA table_info(fts)")):
+                    _add_tags(conn)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -218,9 +286,11 @@ class EmbeddedSearchIndex:
             [(sid, rid) for sid in doc.subject_ids],
         )
         meta = doc.meta_text()
+        tags = _tags(*(values[name] for name in (*_TAGGED, "issued_on")))
         conn.execute(
-            "INSERT INTO fts (rowid, meta, body, meta_folded, body_folded) VALUES (?, ?, ?, ?, ?)",
-            (rid, meta, doc.text, fold(meta), fold(doc.text)),
+            "INSERT INTO fts (rowid, meta, body, meta_folded, body_folded, tags) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (rid, meta, doc.text, fold(meta), fold(doc.text), tags),
         )
 
     def upsert(self, documents: Sequence[IndexDocument]) -> None:
@@ -352,7 +422,9 @@ class EmbeddedSearchIndex:
             conn = self._db.conn
             full = False
             if terms:
-                params["match"] = _match_expression(query.q)
+                params["match"] = " AND ".join(
+                    filter(None, [f"({_match_expression(query.q)})", _tags_match(query)])
+                )
                 if query.subject_id is not None:
                     # One subject's records: few, so every match is ranked and counted.
                     scored = conn.execute(
@@ -375,7 +447,9 @@ class EmbeddedSearchIndex:
                         params,
                     ).fetchall()
                     full = len(found) > window
-                    if full:
+                    if not found:
+                        scored = []
+                    elif full:
                         # More than the bound: ranked by issue day (score 0), not BM25.
                         scored = [(rid, 0.0) for (rid,) in found[:window]]
                     else:

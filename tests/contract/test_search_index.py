@@ -378,8 +378,7 @@ def test_lookup_and_search_filter_on_the_signature_verdict(index: SearchIndex) -
     ) == {doubtful.record_id}
     # Without include_invalid only reusable results count: none of them is INDETERMINATE.
     assert (
-        index.lookup(LookupQuery(subject_id=DUC, valid_on=D, indication="INDETERMINATE")).total
-        == 0
+        index.lookup(LookupQuery(subject_id=DUC, valid_on=D, indication="INDETERMINATE")).total == 0
     )
     assert ids(index.search(SearchQuery(today=D, q="khai", indication="TOTAL-FAILED"))) == {
         failed.record_id
@@ -539,3 +538,47 @@ def test_a_filtered_search_finds_old_matches_behind_many_newer_ones(index: Searc
     assert (result.total, result.total_relation) == (2, "eq")
     assert ids(result) == {d.record_id for d in old}
     assert dict(result.facets["result_type"]) == {"Phiếu lý lịch tư pháp": 2}
+
+
+def test_a_words_search_keeps_the_filters_and_the_range_exact_at_their_ends(
+    index: SearchIndex,
+) -> None:
+    """Words with filters: the issue-day range holds to the day at both ends (a year's
+    first and last day in, the days around out), a range of many years too, and a filter
+    value no match has gives nothing."""
+    days = [date(2019, 12, 31), date(2020, 1, 1), date(2020, 12, 31), date(2021, 1, 1)]
+    docs = [doc(text="chung nhan", issued_on=day) for day in days]
+    other = doc(text="chung nhan", issued_on=date(2020, 6, 1), issuer_code="000.00.11.H62")
+    index.upsert([*docs, other])
+    one_year = index.search(
+        SearchQuery(
+            today=D,
+            q="chung nhan",
+            issuer_code="000.00.15.H62",
+            issued_from=date(2020, 1, 1),
+            issued_to=date(2020, 12, 31),
+        )
+    )
+    assert ids(one_year) == {docs[1].record_id, docs[2].record_id}
+    many_years = index.search(
+        SearchQuery(
+            today=D, q="chung nhan", issued_from=date(2005, 1, 1), issued_to=date(2020, 12, 31)
+        )
+    )
+    assert ids(many_years) == {
+        docs[0].record_id,
+        docs[1].record_id,
+        docs[2].record_id,
+        other.record_id,
+    }
+    from_only = index.search(SearchQuery(today=D, q="chung nhan", issued_from=date(2020, 12, 31)))
+    assert ids(from_only) == {docs[2].record_id, docs[3].record_id}
+    none = index.search(
+        SearchQuery(
+            today=D,
+            q="chung nhan",
+            result_type="Phiếu lý lịch tư pháp",
+            issued_from=date(2020, 1, 1),
+        )
+    )
+    assert (none.total, ids(none)) == (0, set())
