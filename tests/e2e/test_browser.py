@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
 from support.browser import (
     DOSSIER,
     DUC,
@@ -49,7 +50,9 @@ def test_an_officer_finds_a_citizen_and_sees_what_may_be_reused(
 ) -> None:
     sign_in(page, "canbo")
     page.goto("/search")
-    assert page.evaluate("document.activeElement && document.activeElement.id") == "q"
+    # The browser applies autofocus when it next renders, which may come after "load":
+    # wait for it (Playwright's expectation retries up to its timeout) rather than race it.
+    expect(page.locator("#q")).to_be_focused(timeout=10_000)
     shot(page, shots, "search", server)
     page.keyboard.type(DUC)
     page.keyboard.press("Enter")  # Enter searches; an ID opens the subject
