@@ -36,6 +36,8 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
+from kho.errors import Unavailable
+
 __all__ = [
     "NEAR",
     "STALE_WORKER",
@@ -171,7 +173,8 @@ def run_bounded(
     under NEAR x `memory_bytes` until now (`fn` applies the limit itself). Raises what `fn`
     raises, concurrent.futures.TimeoutError past `timeout` and pebble's ProcessExpired if
     the worker died. A pool pebble found broken (a worker that died while idle, killed
-    from outside) is replaced and the task sent again."""
+    from outside) is replaced and the task sent again; one that breaks every time (its
+    workers die before they can run the task) is Unavailable (503), not a traceback."""
     failed: ProcessExpired | BrokenProcessPool | None = None
     for _ in range(workers + 2):  # each stale worker is replaced by a fresh one
         future = process_pool(workers).schedule(
@@ -186,4 +189,9 @@ def run_bounded(
         except BrokenProcessPool as broken:
             failed = broken  # process_pool() makes a new pool: this one is no longer active
     assert failed is not None
+    if isinstance(failed, BrokenProcessPool):
+        raise Unavailable(
+            "the worker processes for extraction and validation die before they can run "
+            "a task (see the server's log)"
+        ) from failed
     raise failed

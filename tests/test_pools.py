@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from support import workers as workers_tasks
 
+from kho.errors import Unavailable
 from kho.pools import NEAR, ForkSafePool, peak_bytes, run_bounded, shutdown_process_pool
 
 MB = 2**20
@@ -70,3 +74,19 @@ def test_a_worker_killed_while_idle_costs_no_task() -> None:
     time.sleep(0.5)  # pebble finds its pool broken: no task was running
     after = [run_bounded(workers, os.getpid, (), timeout=60, memory_bytes=roomy) for _ in range(4)]
     assert not pids & set(after)
+
+
+def test_a_pool_whose_workers_always_die_is_unavailable_not_a_traceback() -> None:
+    # A task no worker can unpickle (its module exists only in this process): every worker
+    # dies on receiving it and pebble calls each new pool broken in turn.
+    ghost = types.ModuleType("kho_test_ghost_module")
+    exec("def task():\n    return 42\n", ghost.__dict__)
+    sys.modules[ghost.__name__] = ghost
+    shutdown_process_pool()
+    try:
+        with pytest.raises(Unavailable) as refused:
+            run_bounded(2, ghost.task, (), timeout=60, memory_bytes=64 * 1024 * MB)
+        assert "worker processes" in refused.value.detail
+        assert run_bounded(2, os.getpid, (), timeout=60, memory_bytes=64 * 1024 * MB) != os.getpid()
+    finally:
+        del sys.modules[ghost.__name__]
