@@ -4,15 +4,16 @@ Makes N signed results (each its own PDF, with its metadata; bench/corpus.py) on
 cache folder outside the repository (~/.cache/kho/bench-deposit/<N>, reused by later runs),
 then, on a fresh data folder each:
 - deposits them in this process, one thread, timing each (p50/p99);
-- runs `kho ingest --jobs J` over them for each J asked (wall time: processes started,
-  services built, every deposit durable);
+- runs `kho ingest --jobs J` over them for each J asked (J deposits under way at once;
+  wall time: the process started, services built, every deposit durable);
 and, in the same run, validates the same files with pyHanko alone (Kho's signature
 validation, nothing else), the reference the deposit is measured against. The ratio
 deposit time / validation-alone time says how much the rest of a deposit (hash, extract,
 store, index, audit) costs beyond the validation; the machine is shared, so the ratio is
 the figure that carries across runs.
 
-    .venv/bin/python bench/bench_deposit.py -n 1000 --jobs 1 2
+    .venv/bin/python bench/bench_deposit.py -n 1000 --jobs 1 4
+    .venv/bin/python bench/bench_deposit.py -n 300 --stack distributed --jobs 1 16 --no-in-process
     .venv/bin/python bench/bench_deposit.py -n 300 --profile   # pyinstrument, one thread
 """
 
@@ -263,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-n", type=int, default=1000, help="signed results (default 1000)")
     parser.add_argument(
-        "--jobs", type=int, nargs="*", default=[1, 2], help="kho ingest --jobs to time (1 2)"
+        "--jobs", type=int, nargs="*", default=[1, 4], help="kho ingest --jobs to time (1 4)"
     )
     parser.add_argument("--stack", choices=["embedded", "distributed"], default="embedded")
     parser.add_argument("--write", action="store_true", help="print a Markdown table too")

@@ -4,7 +4,7 @@ under concurrent load, memory and disk per record, on the embedded default and (
 
     .venv/bin/python bench/run.py                   # 2,000 results on the embedded default
     .venv/bin/python bench/run.py -n 10000 --write  # and append the figures to BENCHMARKS.md
-    .venv/bin/python bench/run.py --deposits 1000   # and kho ingest --jobs 1|2 vs validation alone
+    .venv/bin/python bench/run.py --deposits 1000   # and kho ingest --jobs 1|4 vs validation alone
     .venv/bin/python bench/run.py --digitize 8      # and scanned pages per minute (OCR included)
     .venv/bin/python bench/run.py --indicators      # and a quarter's Decision 468 indicators
                                                     # over 1,000,000 results, 10,000,000 events
@@ -182,8 +182,8 @@ def main() -> int:
         type=int,
         default=0,
         metavar="N",
-        help="also time N deposits with `kho ingest --jobs 1|2` against pyHanko validating "
-        "the same files alone (bench_deposit.py; the signed files are cached)",
+        help="also time N deposits with `kho ingest --jobs 1|4` (1|16 distributed) against "
+        "pyHanko validating the same files alone (bench_deposit.py; the files are cached)",
     )
     parser.add_argument(
         "--digitize",
@@ -343,7 +343,8 @@ def main() -> int:
     if args.deposits:
         from bench_deposit import run as run_deposits
 
-        deposits = run_deposits(args.deposits, (1, 2), args.stack, False)
+        jobs = (1, 16) if args.stack == "distributed" else (1, 4)
+        deposits = run_deposits(args.deposits, jobs, args.stack, False)
         table = (
             f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · deposits · {args.stack} · "
             f"n={args.deposits}\n\nMachine: {machine}\n\n| measure | rate | latency |\n"

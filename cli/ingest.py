@@ -1,20 +1,17 @@
 """`kho ingest`: deposit signed results from files, one JSON line per input on stdout.
 
-With `--jobs N` the deposits run in N worker processes, each with its own services on the
-same archive (the store, index and audit log take several processes, as `kho serve
---workers` does); this process reads the inputs, hands them out a few ahead and prints the
-lines in input order as they come back.
+With `--jobs N`, N deposits run at once on threads of this process (`_run_parallel`); the
+lines still come in input order.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import multiprocessing
 import sys
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -209,81 +206,41 @@ def _deposit_one(
         )
 
 
-# -- the worker processes of --jobs -------------------------------------------------------
-
-_worker: tuple[Services, Access] | None = None
-
-
-def _start_worker(overrides: dict[str, object], access: Access, debug: bool) -> None:
-    """A worker's own services on the same archive, closed when the worker ends."""
-    global _worker
-    import logging
-    from multiprocessing import util
-
-    from kho.logs import configure_logging
-    from kho.settings import load_settings
-    from kho.wiring import build_services
-
-    configure_logging(logging.DEBUG if debug else logging.WARNING)
-    if not debug:
-        for noisy in ("pyhanko", "pyhanko_certvalidator", "pypdf"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
-    _worker = (build_services(load_settings(**overrides)), access)
-    util.Finalize(None, _close_worker, exitpriority=10)
-
-
-def _close_worker() -> None:
-    global _worker
-    if _worker is not None:
-        _worker[0].close()
-        _worker = None
-    from kho.pools import shutdown_process_pool
-
-    shutdown_process_pool()
-
-
-def _deposit_in_worker(index: int, path: Path, meta: object) -> tuple[str, bool]:
-    assert _worker is not None, "the worker was not started"
-    services, access = _worker
-    return _deposit_one(services, access, index, path, meta)
+# -- --jobs: deposits at once -------------------------------------------------------------
 
 
 def _run_parallel(
-    state: CliContext,
+    services: Services,
     inputs: list[tuple[Path, object]],
     jobs: int,
     access: Access,
     progress: Progress,
 ) -> bool:
-    """The inputs deposited by `jobs` worker processes, a few each ahead; the lines printed
-    here in input order, each once its record is durable."""
+    """The inputs deposited `jobs` at a time, on threads sharing this process's services
+    (as `kho serve` serves requests), a few ahead; the lines printed in input order, each
+    once its record is durable.
+
+    Threads, not processes: a deposit spends most of its time waiting (on the validation
+    and extraction workers, on fsync, on Elasticsearch and MinIO), and deposits in one
+    process share one audit group commit, one index writer and one pool of validation
+    and extraction workers (KHO_EXTRACT_WORKERS), which is what uses the other cores.
+    Measured (BENCHMARKS.md): separate processes each with their own pools were no faster
+    on two cores, and contended for the index and audit writers."""
     all_ok = True
-    # spawn: each worker starts from a clean interpreter (never a fork of this process's
-    # open files, locks and threads) and builds its own services from the same settings.
-    context = multiprocessing.get_context("spawn")
-    ahead = jobs * 4
-    pending: deque[Future[tuple[str, bool]] | tuple[str, bool]] = deque()
-    with ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(dict(state.overrides), access, state.debug),
-    ) as pool:
+    ahead = jobs * 2
+    pending: deque[Future[tuple[str, bool]]] = deque()
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="kho-ingest") as pool:
         for index, (path, meta) in enumerate(inputs):
-            if isinstance(meta, KhoError):
-                # refused already (its row or META.json): no worker needed
-                pending.append(_deposit_one(state.services, access, index, path, meta))
-            else:
-                pending.append(pool.submit(_deposit_in_worker, index, path, meta))
-            while len(pending) > ahead or (pending and not isinstance(pending[0], Future)):
+            pending.append(pool.submit(_deposit_one, services, access, index, path, meta))
+            while len(pending) > ahead or (pending and pending[0].done()):
                 all_ok = _emit(pending.popleft(), progress) and all_ok
         while pending:
             all_ok = _emit(pending.popleft(), progress) and all_ok
     return all_ok
 
 
-def _emit(item: Future[tuple[str, bool]] | tuple[str, bool], progress: Progress) -> bool:
-    line, ok = item.result() if isinstance(item, Future) else item
+def _emit(item: Future[tuple[str, bool]], progress: Progress) -> bool:
+    line, ok = item.result()
     click.echo(line)
     sys.stdout.flush()
     progress.step()
@@ -310,8 +267,8 @@ def _emit(item: Future[tuple[str, bool]] | tuple[str, bool], progress: Progress)
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Deposit in this many worker processes at once (số tiến trình nộp lưu song song); "
-    "the lines still come in input order. One per core is a good start.",
+    help="Deposit this many results at once (số hồ sơ nộp lưu đồng thời); the lines still "
+    "come in input order. 4 on the embedded default, 8 or more on Elasticsearch + MinIO.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @pass_context
@@ -334,8 +291,9 @@ def ingest(
     holder). `warnings` are {"code", "message"}, e.g. subject_id_not_in_text. Goes on past
     a bad input; exits 0 if every outcome is created or existing, else 1.
 
-    With --jobs N, N worker processes deposit at once (each its own services on the same
-    archive); the output is the same, in the same order. Interrupted, a run can be
+    With --jobs N, N deposits run at once; the output is the same, in the same order
+    (inputs that depend on each other, such as a result and one that supersedes it, go
+    in one run with --jobs 1, or in two runs). Interrupted, a run can be
     repeated as it was: what was deposited comes back `existing`, never twice.
     """
     if batch is not None and (files or metadata_path is not None):
@@ -351,7 +309,7 @@ def ingest(
     access = state.access()
     progress = Progress("ingest", len(inputs), quiet=quiet)
     if jobs > 1 and len(inputs) > 1:
-        all_ok = _run_parallel(state, inputs, min(jobs, len(inputs)), access, progress)
+        all_ok = _run_parallel(services, inputs, min(jobs, len(inputs)), access, progress)
     else:
         all_ok = True
         for index, (path, meta) in enumerate(inputs):

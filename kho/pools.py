@@ -1,7 +1,7 @@
 """Pools shared by a process: thread pools made anew after a fork, and the bounded worker
 processes in which hostile input is parsed.
 
-A forked child (a `kho serve --workers N` worker, a `kho ingest --jobs N` job) has none of
+A forked child (a `kho serve --workers N` worker) has none of
 its parent's threads, so a thread pool inherited from the parent would take work and never
 run it. Each `ForkSafePool` creates its threads on first use in each process.
 

@@ -106,7 +106,7 @@ def test_ingest_prints_one_line_per_input_and_goes_on_past_bad_ones(
     metadata: Meta,
     jobs: str,
 ) -> None:
-    """The same lines in the same order with --jobs 2 (worker processes) as with one."""
+    """The same lines in the same order with --jobs 2 (two deposits at once) as with one."""
     files = {
         "good.pdf": signed_pdf("GIẤY KHAI SINH", ("Họ tên", "Trần Văn Đức")),
         "unsigned.pdf": make_pdf("GIẤY KHAI SINH"),
@@ -151,9 +151,9 @@ def test_ingest_prints_one_line_per_input_and_goes_on_past_bad_ones(
 def test_ingest_with_jobs_deposits_every_file_once_and_counts_them(
     kho: Callable[..., Any], tmp_path: Path, signed_pdf: Pdf, metadata: Meta
 ) -> None:
-    """Two workers over twelve files: every file created once, in input order, the progress
+    """Two deposits at once over twelve files: every file created once, in input order, the progress
     on stderr counting to the end; the same bytes twice in one run (two codes) are one
-    record and one duplicate-content conflict, whichever worker took them first."""
+    record and one duplicate-content conflict, whichever was under way first."""
     names = []
     for n in range(12):
         name = f"kq-{n:02d}.pdf"

@@ -72,8 +72,9 @@ def _wait_for_group_gone(group: int) -> None:
 def test_kill_9_during_ingest_loses_nothing_acknowledged(
     stack: str, tmp_path: Path, pki: TestPKI, corpus: list[str], kill_after: int, jobs: int
 ) -> None:
-    """With --jobs 2 the whole process group is killed (the command, its worker processes
-    and their extraction workers), as kill -9 of a terminal's job does."""
+    """With --jobs 2 (two deposits under way at once) the whole process group is killed
+    (the command and its validation and extraction workers), as kill -9 of a terminal's
+    job does."""
     overrides = settings_overrides(stack, tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHO_")}
     env.update({f"KHO_{k.upper()}": str(v) for k, v in overrides.items()})
