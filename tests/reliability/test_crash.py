@@ -99,7 +99,10 @@ def test_kill_9_during_ingest_loses_nothing_acknowledged(
     acknowledged: list[dict[str, Any]] = []
     if kill_after == 0:
         if jobs > 1:
-            time.sleep(3)  # the workers started, their first deposits under way
+            # the first deposits under way: validation's worker processes have started
+            deadline = time.monotonic() + 60
+            while len(_alive_in_group(proc.pid)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
         # somewhere in the first deposits, before any line
         kill()
     else:
