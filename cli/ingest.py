@@ -268,7 +268,7 @@ def _emit(item: Future[tuple[str, bool]], progress: Progress) -> bool:
     default=1,
     show_default=True,
     help="Deposit this many results at once (số hồ sơ nộp lưu đồng thời); the lines still "
-    "come in input order. 4 on the embedded default, 8 or more on Elasticsearch + MinIO.",
+    "come in input order. 4 on the embedded default, 16 on Elasticsearch + MinIO.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @pass_context

@@ -124,12 +124,12 @@ class LocalObjectStore:
         except OSError as exc:
             raise StoreUnavailable(f"cannot lock the archive folder {self.root}: {exc}") from None
 
-    def _path(self, key: str) -> Path:
-        return self.root.joinpath(*check_key(key).split("/"))
-
     def _file(self, key: str) -> str:
-        """`_path` as a string, for the write path."""
+        """Where the object `key` lives, as a string (the write path)."""
         return os.path.join(self._root, *check_key(key).split("/"))
+
+    def _path(self, key: str) -> Path:
+        return Path(self._file(key))
 
     @staticmethod
     def _make_parents(path: str, touched: set[str]) -> None:
